@@ -1,0 +1,1 @@
+"""Röd tråd: the red thread from vision to activities, and back up through follow-up."""

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from rodtrad.organisations.admin import ScopedAdmin
+from rodtrad.steering.modelfile import export_model
+from rodtrad.steering.models import (
+    Classification,
+    ClassificationValue,
+    Level,
+    LevelClassification,
+    PlanItem,
+    PlanLink,
+    PlanPeriod,
+    PlanYear,
+    SteeringModel,
+)
+
+
+@admin.action(description=_("Export as a model file"))
+def export_models(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[SteeringModel]
+) -> HttpResponse:
+    text = "\n---\n".join(export_model(model) for model in queryset)
+    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="styrmodell.yaml"'
+    return response
+
+
+class LevelInline(admin.TabularInline):
+    model = Level
+    extra = 0
+    fields = [
+        "order",
+        "key",
+        "name",
+        "plural",
+        "horizon",
+        "link_required",
+        "assessed",
+        "has_indicators",
+        "is_assignment",
+    ]
+    show_change_link = True
+
+
+@admin.register(SteeringModel)
+class SteeringModelAdmin(ScopedAdmin):
+    list_display = ["name", "municipality", "version"]
+    inlines = [LevelInline]
+    actions = [export_models]
+
+
+class LevelClassificationInline(admin.TabularInline):
+    model = LevelClassification
+    extra = 0
+
+
+@admin.register(Level)
+class LevelAdmin(ScopedAdmin):
+    municipality_path = "model__municipality"
+    list_display = ["name", "key", "order", "model"]
+    list_filter = ["model__municipality"]
+    filter_horizontal = ["owner_kinds", "parents"]
+    inlines = [LevelClassificationInline]
+
+
+class ValueInline(admin.TabularInline):
+    model = ClassificationValue
+    extra = 0
+
+
+@admin.register(Classification)
+class ClassificationAdmin(ScopedAdmin):
+    municipality_path = "model__municipality"
+    list_display = ["name", "key", "kind", "model"]
+    inlines = [ValueInline]
+
+
+@admin.register(ClassificationValue)
+class ClassificationValueAdmin(ScopedAdmin):
+    municipality_path = "classification__model__municipality"
+    list_display = ["name", "key", "classification"]
+
+
+@admin.register(PlanPeriod)
+class PlanPeriodAdmin(ScopedAdmin):
+    list_display = ["name", "start_year", "end_year", "municipality"]
+
+
+@admin.register(PlanYear)
+class PlanYearAdmin(ScopedAdmin):
+    municipality_path = "period__municipality"
+    list_display = ["year", "status", "period", "decided_on"]
+
+
+class LinkInline(admin.TabularInline):
+    model = PlanLink
+    fk_name = "from_item"
+    extra = 0
+    raw_id_fields = ["to_item"]
+    readonly_fields = ["created_by", "created_at"]
+
+
+@admin.register(PlanItem)
+class PlanItemAdmin(ScopedAdmin):
+    list_display = ["title", "level", "owner", "plan_year", "status"]
+    list_filter = ["municipality", "level__model", "status"]
+    search_fields = ["title", "number"]
+    raw_id_fields = ["owner", "assigned_by", "copied_from"]
+    inlines = [LinkInline]

@@ -1,0 +1,591 @@
+"""Writes to the steering model and the plan: each one transaction with an audit event."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from rodtrad.lib.yamlfile import FileProblems, Problem
+from rodtrad.organisations.audit import record
+from rodtrad.organisations.models import BUILTIN_KINDS, Municipality, OrgUnit, OrgUnitKind
+from rodtrad.steering import rules
+from rodtrad.steering.modelfile import ModelSpec, export_model
+from rodtrad.steering.models import (
+    Classification,
+    ClassificationValue,
+    ItemStatus,
+    Level,
+    LevelClassification,
+    PlanItem,
+    PlanLink,
+    PlanPeriod,
+    PlanYear,
+    PlanYearStatus,
+    SteeringModel,
+)
+
+if TYPE_CHECKING:
+    from rodtrad.organisations.models import User
+
+
+class PlanError(Exception):
+    """A write the model's rules refuse; `messages` say why in words."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = messages
+        super().__init__(" ".join(messages))
+
+
+class StaleEdit(PlanError):
+    """Someone else saved the object after this edit began."""
+
+
+def ensure_builtin_kinds(municipality: Municipality) -> None:
+    for order, (key, name, name_en) in enumerate(BUILTIN_KINDS):
+        OrgUnitKind.objects.update_or_create(
+            municipality=municipality,
+            key=key,
+            defaults={"name": name, "name_en": name_en, "builtin": True, "order": order},
+        )
+
+
+@transaction.atomic
+def municipality_create(*, code: str, name: str, user: User | None = None) -> Municipality:
+    municipality = Municipality(code=code, name=name)
+    municipality.full_clean()
+    municipality.save()
+    ensure_builtin_kinds(municipality)
+    record(
+        user=user,
+        municipality=municipality,
+        action="create",
+        obj=municipality,
+        after={"code": code, "name": name},
+    )
+    return municipality
+
+
+# --- The steering model -------------------------------------------------------------------
+
+
+@transaction.atomic
+def steering_model_import(
+    *, municipality: Municipality, spec: ModelSpec, user: User | None
+) -> SteeringModel:
+    """Create or update the municipality's model from a parsed file. All or nothing.
+
+    Levels, classifications and values are matched by key. One that the file leaves out is
+    removed, unless plan items use it: then the import is refused and nothing changes.
+    """
+    ensure_builtin_kinds(municipality)
+    model = SteeringModel.objects.filter(municipality=municipality).first()
+    before = {"file": export_model(model)} if model else None
+    problems: list[Problem] = []
+    if model is not None:
+        problems += _removal_problems(model, spec)
+    if problems:
+        raise FileProblems(problems)
+
+    for kind in spec.org_unit_kinds:
+        OrgUnitKind.objects.update_or_create(
+            municipality=municipality,
+            key=kind.key,
+            defaults={"name": kind.name, "name_en": kind.name_en, "builtin": False},
+        )
+    kinds = {k.key: k for k in OrgUnitKind.objects.filter(municipality=municipality)}
+    if model is None:
+        model = SteeringModel(municipality=municipality)
+    else:
+        model.version += 1
+    model.name, model.name_en = spec.name, spec.name_en
+    model.description, model.source = spec.description, spec.source
+    model.save()
+
+    classification_keys = [c.key for c in spec.classifications]
+    model.classifications.exclude(key__in=classification_keys).delete()
+    classifications: dict[str, Classification] = {}
+    for order, c in enumerate(spec.classifications):
+        classification, _created = Classification.objects.update_or_create(
+            model=model,
+            key=c.key,
+            defaults={
+                "name": c.name,
+                "name_en": c.name_en,
+                "kind": c.kind,
+                "multiple": c.multiple,
+                "order": order,
+            },
+        )
+        classifications[c.key] = classification
+        classification.values.exclude(key__in=[v.key for v in c.values]).delete()
+        for value_order, v in enumerate(c.values):
+            ClassificationValue.objects.update_or_create(
+                classification=classification,
+                key=v.key,
+                defaults={
+                    "name": v.name,
+                    "name_en": v.name_en,
+                    "description": v.description,
+                    "order": value_order,
+                },
+            )
+
+    model.levels.exclude(key__in=[lv.key for lv in spec.levels]).delete()
+    # Move existing levels out of the way so the new order never collides mid-update.
+    for level in model.levels.all():
+        level.order += 1000
+        level.save(update_fields=["order"])
+    levels: dict[str, Level] = {}
+    for order, lv in enumerate(spec.levels, start=1):
+        level, _created = Level.objects.update_or_create(
+            model=model,
+            key=lv.key,
+            defaults={
+                "name": lv.name,
+                "plural": lv.plural,
+                "name_en": lv.name_en,
+                "plural_en": lv.plural_en,
+                "description": lv.description,
+                "order": order,
+                "link_required": lv.link_required,
+                "horizon": lv.horizon,
+                "assessed": lv.assessed,
+                "has_indicators": lv.indicators,
+                "is_assignment": lv.assignment,
+            },
+        )
+        level.owner_kinds.set([kinds[key] for key in lv.owners])
+        levels[lv.key] = level
+    for lv in spec.levels:
+        level = levels[lv.key]
+        level.parents.set([levels[key] for key in lv.links_to])
+        LevelClassification.objects.filter(level=level).delete()
+        LevelClassification.objects.bulk_create(
+            LevelClassification(level=level, classification=classifications[key], required=req)
+            for key, req in lv.classifications.items()
+        )
+    record(
+        user=user,
+        municipality=municipality,
+        action="import",
+        obj=model,
+        before=before,
+        after={"file": export_model(model)},
+    )
+    return model
+
+
+def _removal_problems(model: SteeringModel, spec: ModelSpec) -> list[Problem]:
+    problems = []
+    keep_levels = {lv.key for lv in spec.levels}
+    for level in model.levels.exclude(key__in=keep_levels):
+        count = level.items.count()
+        if count:
+            problems.append(
+                Problem(
+                    None,
+                    "levels",
+                    _(
+                        "the level %(key)r is not in the file but %(count)s plan items are at it; "
+                        "keep the level or move the items first"
+                    )
+                    % {"key": level.key, "count": count},
+                )
+            )
+    spec_values = {c.key: {v.key for v in c.values} for c in spec.classifications}
+    for classification in model.classifications.all():
+        keep = spec_values.get(classification.key, set())
+        for value in classification.values.exclude(key__in=keep):
+            count = value.items.count()
+            if count:
+                problems.append(
+                    Problem(
+                        classification_line(spec, classification.key),
+                        "classifications",
+                        _(
+                            "the value %(value)r of %(classification)r is not in the file but "
+                            "%(count)s plan items carry it"
+                        )
+                        % {
+                            "value": value.key,
+                            "classification": classification.key,
+                            "count": count,
+                        },
+                    )
+                )
+    return problems
+
+
+def classification_line(spec: ModelSpec, key: str) -> int | None:
+    for c in spec.classifications:
+        if c.key == key:
+            return c.line
+    return None
+
+
+# --- Plan items and links -----------------------------------------------------------------
+
+EDITABLE_FIELDS = (
+    "number",
+    "title",
+    "description",
+    "responsible",
+    "start_date",
+    "end_date",
+    "status",
+    "assigned_by",
+    "decision_reference",
+    "due_date",
+    "completed_on",
+)
+
+
+def _apply(item: PlanItem, data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if key not in EDITABLE_FIELDS:
+            raise ValueError(f"{key} is not an editable field of a plan item")
+        setattr(item, key, value)
+    if item.status == ItemStatus.DONE and item.completed_on is None and item.level.is_assignment:
+        item.completed_on = datetime.date.today()
+
+
+@transaction.atomic
+def plan_item_create(
+    *,
+    user: User | None,
+    level: Level,
+    owner: OrgUnit,
+    period: PlanPeriod,
+    plan_year: PlanYear | None,
+    data: dict[str, Any],
+    parents: list[PlanItem],
+    values: list[ClassificationValue],
+) -> PlanItem:
+    item = PlanItem(
+        municipality=owner.municipality,
+        level=level,
+        owner=owner,
+        period=period,
+        plan_year=plan_year,
+    )
+    _apply(item, data)
+    problems = rules.item_problems(item, parents=parents, values=values)
+    if level.model.municipality_id != owner.municipality_id:
+        problems.append(_("The level belongs to another municipality's model."))
+    if problems:
+        raise PlanError(problems)
+    item.save()
+    item.classifications.set(values)
+    for parent in parents:
+        link_problems = rules.link_problems(item, parent)
+        if link_problems:
+            raise PlanError(link_problems)
+        PlanLink.objects.create(from_item=item, to_item=parent, created_by=_user(user))
+    after = item.snapshot() | {
+        "contributes_to": [p.pk for p in parents],
+        "classifications": sorted(v.key for v in values),
+    }
+    record(user=user, municipality=item.municipality, action="create", obj=item, after=after)
+    return item
+
+
+def _user(user: User | None) -> User | None:
+    return user if user is not None and user.is_authenticated else None
+
+
+def _lock(item: PlanItem, expected_version: int) -> PlanItem:
+    """Re-read the item inside the transaction; refuse if it changed since the edit began."""
+    current = PlanItem.objects.select_for_update().select_related("level", "owner").get(pk=item.pk)
+    if current.version != expected_version:
+        raise StaleEdit(
+            [
+                _(
+                    "“%(title)s” was changed by someone else after you opened it. Your changes were "
+                    "not saved; reload the page to see the new version and make your changes again."
+                )
+                % {"title": current.title}
+            ]
+        )
+    return current
+
+
+@transaction.atomic
+def plan_item_update(
+    *,
+    user: User | None,
+    item: PlanItem,
+    expected_version: int,
+    data: dict[str, Any],
+    values: list[ClassificationValue] | None = None,
+    placement: dict[str, Any] | None = None,
+) -> PlanItem:
+    """Save changed fields if nobody saved the item since `expected_version` was read.
+
+    `placement` may move the item to another owner or year; its links must still hold.
+    """
+    current = _lock(item, expected_version)
+    before = current.snapshot() | {
+        "classifications": sorted(v.key for v in current.classifications.all())
+    }
+    _apply(current, data)
+    for key, value in (placement or {}).items():
+        if key not in ("owner", "plan_year"):
+            raise ValueError(f"{key} cannot be changed by placement")
+        setattr(current, key, value)
+    if values is None:
+        values = list(current.classifications.all())
+    problems = rules.item_problems(current, values=values)
+    if placement:
+        for link in current.links_up.select_related("to_item__level", "to_item__plan_year"):
+            problems += rules.link_problems(current, link.to_item, adding=False)
+        for link in current.links_down.select_related("from_item__level", "from_item__plan_year"):
+            problems += rules.link_problems(link.from_item, current, adding=False)
+    if problems:
+        raise PlanError(problems)
+    current.version += 1
+    current.save()
+    current.classifications.set(values)
+    after = current.snapshot() | {"classifications": sorted(v.key for v in values)}
+    changed_before = {k: v for k, v in before.items() if after.get(k) != v}
+    changed_after = {k: v for k, v in after.items() if before.get(k) != v}
+    record(
+        user=user,
+        municipality=current.municipality,
+        action="update",
+        obj=current,
+        before=changed_before,
+        after=changed_after,
+    )
+    return current
+
+
+@transaction.atomic
+def plan_item_delete(*, user: User | None, item: PlanItem) -> None:
+    contributors = item.links_down.count()
+    if contributors:
+        raise PlanError(
+            [
+                _(
+                    "%(count)s items contribute to “%(title)s”. Link them elsewhere first, or set the "
+                    "status to cancelled to keep the history."
+                )
+                % {"count": contributors, "title": item.title}
+            ]
+        )
+    before = item.snapshot() | {"contributes_to": [p.pk for p in item.contributes_to.all()]}
+    record(user=user, municipality=item.municipality, action="delete", obj=item, before=before)
+    item.delete()
+
+
+@transaction.atomic
+def plan_link_add(
+    *,
+    user: User | None,
+    from_item: PlanItem,
+    to_item: PlanItem,
+    expected_version: int | None = None,
+) -> PlanLink:
+    if expected_version is not None:
+        from_item = _lock(from_item, expected_version)
+    problems = rules.link_problems(from_item, to_item)
+    if problems:
+        raise PlanError(problems)
+    link = PlanLink.objects.create(from_item=from_item, to_item=to_item, created_by=_user(user))
+    PlanItem.objects.filter(pk=from_item.pk).update(version=from_item.version + 1)
+    record(
+        user=user,
+        municipality=from_item.municipality,
+        action="link",
+        obj=from_item,
+        after={"contributes_to": {"id": to_item.pk, "title": to_item.title}},
+    )
+    return link
+
+
+@transaction.atomic
+def plan_link_remove(
+    *,
+    user: User | None,
+    from_item: PlanItem,
+    to_item: PlanItem,
+    expected_version: int | None = None,
+) -> None:
+    if expected_version is not None:
+        from_item = _lock(from_item, expected_version)
+    link = PlanLink.objects.filter(from_item=from_item, to_item=to_item).first()
+    if link is None:
+        raise PlanError(
+            [
+                _("“%(item)s” does not contribute to “%(target)s”.")
+                % {"item": from_item.title, "target": to_item.title}
+            ]
+        )
+    if from_item.level.link_required and from_item.links_up.count() == 1:
+        raise PlanError(
+            [
+                _(
+                    "Every %(level)s must contribute to something above it, and this is its only link. "
+                    "Add the new link first, then remove this one."
+                )
+                % {"level": from_item.level.name.lower()}
+            ]
+        )
+    link.delete()
+    PlanItem.objects.filter(pk=from_item.pk).update(version=from_item.version + 1)
+    record(
+        user=user,
+        municipality=from_item.municipality,
+        action="unlink",
+        obj=from_item,
+        before={"contributes_to": {"id": to_item.pk, "title": to_item.title}},
+    )
+
+
+# --- Plan periods and years ----------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_period_create(
+    *, user: User | None, municipality: Municipality, name: str, start_year: int, end_year: int
+) -> PlanPeriod:
+    if end_year < start_year:
+        raise PlanError([_("The last year comes before the first year.")])
+    if PlanPeriod.objects.filter(
+        municipality=municipality, start_year__lte=end_year, end_year__gte=start_year
+    ).exists():
+        raise PlanError([_("The years overlap a plan period that already exists.")])
+    period = PlanPeriod.objects.create(
+        municipality=municipality, name=name, start_year=start_year, end_year=end_year
+    )
+    record(
+        user=user,
+        municipality=municipality,
+        action="create",
+        obj=period,
+        after={"name": name, "start_year": start_year, "end_year": end_year},
+    )
+    return period
+
+
+@transaction.atomic
+def plan_year_rollover(*, user: User | None, source: PlanYear, target_year: int) -> PlanYear:
+    """Create next year's plan from this year's as a planning version beside the current one.
+
+    One-year items are copied with their owners, classifications and links; links to items
+    of the whole period stay; links between copied items follow the copies. When the target
+    year starts a new plan period, the period's items are copied too.
+    """
+    municipality = source.period.municipality
+    target_period = PlanPeriod.objects.filter(
+        municipality=municipality, start_year__lte=target_year, end_year__gte=target_year
+    ).first()
+    if target_period is None:
+        raise PlanError(
+            [
+                _("No plan period contains %(year)s. Create the plan period first.")
+                % {"year": target_year}
+            ]
+        )
+    if PlanYear.objects.filter(period=target_period, year=target_year).exists():
+        raise PlanError([_("A plan for %(year)s already exists.") % {"year": target_year}])
+    target = PlanYear.objects.create(
+        period=target_period,
+        year=target_year,
+        status=PlanYearStatus.PLANNING,
+        rolled_over_from=source,
+    )
+    to_copy = PlanItem.objects.filter(plan_year=source).exclude(status=ItemStatus.CANCELLED)
+    new_period = target_period.pk != source.period_id
+    if new_period:
+        to_copy = PlanItem.objects.filter(period=source.period).filter(
+            plan_year=source
+        ) | PlanItem.objects.filter(period=source.period, plan_year__isnull=True)
+        to_copy = to_copy.exclude(status=ItemStatus.CANCELLED)
+    originals = list(to_copy.prefetch_related("classifications"))
+    copies: dict[int, PlanItem] = {}
+    for original in originals:
+        copy = PlanItem(
+            municipality=municipality,
+            level_id=original.level_id,
+            owner_id=original.owner_id,
+            period=target_period,
+            plan_year=target if original.plan_year_id else None,
+            number=original.number,
+            title=original.title,
+            description=original.description,
+            responsible=original.responsible,
+            status=ItemStatus.ACTIVE if original.status != ItemStatus.DRAFT else ItemStatus.DRAFT,
+            assigned_by_id=original.assigned_by_id,
+            decision_reference=original.decision_reference,
+            copied_from=original,
+        )
+        copies[original.pk] = copy
+    PlanItem.objects.bulk_create(copies.values())
+    through = PlanItem.classifications.through
+    through.objects.bulk_create(
+        through(planitem_id=copies[o.pk].pk, classificationvalue_id=v.pk)
+        for o in originals
+        for v in o.classifications.all()
+    )
+    links = PlanLink.objects.filter(from_item_id__in=copies.keys())
+    new_links = []
+    for from_id, to_id in links.values_list("from_item_id", "to_item_id"):
+        target_item = copies[to_id].pk if to_id in copies else (None if new_period else to_id)
+        if target_item is not None:
+            new_links.append(
+                PlanLink(
+                    from_item_id=copies[from_id].pk, to_item_id=target_item, created_by=_user(user)
+                )
+            )
+    PlanLink.objects.bulk_create(new_links)
+    record(
+        user=user,
+        municipality=municipality,
+        action="rollover",
+        obj=target,
+        after={
+            "from": source.year,
+            "to": target_year,
+            "items": len(copies),
+            "links": len(new_links),
+        },
+    )
+    return target
+
+
+@transaction.atomic
+def plan_year_adopt(
+    *,
+    user: User | None,
+    plan_year: PlanYear,
+    decided_by: str,
+    decided_on: datetime.date,
+    paragraph: str,
+) -> PlanYear:
+    if plan_year.status != PlanYearStatus.PLANNING:
+        raise PlanError([_("Only a planning version can be adopted.")])
+    before = {"status": plan_year.status}
+    plan_year.status = PlanYearStatus.ADOPTED
+    plan_year.decided_by, plan_year.decided_on = decided_by, decided_on
+    plan_year.decision_paragraph = paragraph
+    plan_year.save()
+    PlanItem.objects.filter(plan_year=plan_year, status=ItemStatus.DRAFT).update(
+        status=ItemStatus.ACTIVE
+    )
+    record(
+        user=user,
+        municipality=plan_year.period.municipality,
+        action="adopt",
+        obj=plan_year,
+        before=before,
+        after={
+            "status": plan_year.status,
+            "decided_by": decided_by,
+            "decided_on": decided_on.isoformat(),
+            "paragraph": paragraph,
+        },
+    )
+    return plan_year
