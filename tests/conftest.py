@@ -7,10 +7,12 @@ its own model and a user who must see nothing of Kramfors.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from rodtrad.organisations.models import Membership, Municipality, OrgUnit, OrgUnitKind, User
 from rodtrad.steering import services
@@ -180,6 +182,16 @@ def build_world() -> World:
         reader=_user("politician-a", kramfors, kf, "reader"),
         other=_user("editor-other", nynashamn, other_kf, "editor"),
     )
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests() -> Iterator[None]:
+    """Services answer in the active language; tests of services read English.
+
+    Pages answer in Swedish all the same: LocaleMiddleware picks each request's language.
+    """
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

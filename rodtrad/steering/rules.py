@@ -26,7 +26,7 @@ from rodtrad.steering.models import (
 
 
 def _names(levels: Iterable[Level]) -> str:
-    names = [level.label_plural.lower() for level in levels]
+    names = [str(level) for level in levels]
     if len(names) <= 1:
         return "".join(names)
     return _("%(first)s or %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
@@ -48,18 +48,20 @@ def link_problems(from_item: PlanItem, to_item: PlanItem, *, adding: bool = True
         if allowed:
             problems.append(
                 _(
-                    "In this steering model a %(level)s contributes to %(allowed)s, not to a %(target)s."
+                    "In this steering model, items at the level %(level)s contribute to %(allowed)s, not to %(target)s."
                 )
                 % {
-                    "level": from_item.level.name.lower(),
+                    "level": str(from_item.level),
                     "allowed": _names(allowed),
-                    "target": to_item.level.name.lower(),
+                    "target": str(to_item.level),
                 }
             )
         else:
             problems.append(
-                _("In this steering model a %(level)s does not contribute to any level above it.")
-                % {"level": from_item.level.name.lower()}
+                _(
+                    "In this steering model, items at the level %(level)s contribute to no level above."
+                )
+                % {"level": str(from_item.level)}
             )
     if from_item.period_id != to_item.period_id:
         problems.append(
@@ -130,32 +132,35 @@ def item_problems(
     owner_kinds = list(level.owner_kinds.all())
     if item.owner.kind_id not in {kind.pk for kind in owner_kinds}:
         problems.append(
-            _("A %(level)s is owned by %(kinds)s; %(owner)s is a %(kind)s.")
+            _(
+                "Items at the level %(level)s are owned by: %(kinds)s. %(owner)s is of the kind %(kind)s."
+            )
             % {
-                "level": level.name.lower(),
-                "kinds": ", ".join(str(k).lower() for k in owner_kinds),
+                "level": str(level),
+                "kinds": ", ".join(str(k) for k in owner_kinds),
                 "owner": item.owner.name,
-                "kind": str(item.owner.kind).lower(),
+                "kind": str(item.owner.kind),
             }
         )
     if level.horizon == Horizon.YEAR and item.plan_year_id is None:
         problems.append(
-            _("A %(level)s is set for one year: choose the year.") % {"level": level.name.lower()}
+            _("Items at the level %(level)s are set for one year: choose the year.")
+            % {"level": str(level)}
         )
     if level.horizon == Horizon.PERIOD and item.plan_year_id is not None:
         problems.append(
-            _("A %(level)s holds for the whole plan period, not one year.")
-            % {"level": level.name.lower()}
+            _("Items at the level %(level)s hold for the whole plan period, not for one year.")
+            % {"level": str(level)}
         )
     if item.plan_year is not None and item.plan_year.period_id != item.period_id:
         problems.append(_("The year does not belong to the chosen plan period."))
     if parents is not None and level.link_required and not list(parents):
         problems.append(
             _(
-                "Every %(level)s must contribute to at least one %(allowed)s: choose what it "
-                "contributes to."
+                "Items at the level %(level)s must contribute to at least one of: %(allowed)s. "
+                "Choose what it contributes to."
             )
-            % {"level": level.name.lower(), "allowed": _names(level.parents.all())}
+            % {"level": str(level), "allowed": _names(level.parents.all())}
         )
     if values is not None:
         problems += classification_problems(level, list(values))
@@ -182,13 +187,13 @@ def classification_problems(level: Level, values: list[ClassificationValue]) -> 
             )
         elif not rule.classification.multiple and len(chosen) > 1:
             problems.append(
-                _("Choose only one %(name)s.") % {"name": rule.classification.name.lower()}
+                _("Choose only one value for %(name)s.") % {"name": str(rule.classification)}
             )
     for rule in rules.values():
         if rule.required and rule.classification_id not in by_classification:
             problems.append(
-                _("A %(level)s must have a %(name)s.")
-                % {"level": level.name.lower(), "name": rule.classification.name.lower()}
+                _("Items at the level %(level)s must have a value for %(name)s.")
+                % {"level": str(level), "name": str(rule.classification)}
             )
     return problems
 

@@ -179,11 +179,22 @@ def ancestors_by_level(item: PlanItem) -> list[tuple[Level, list[PlanItem]]]:
     ]
 
 
-def parent_candidates(item_level: Level, scope: Scope) -> QuerySet[PlanItem]:
-    """Items the model lets an item at `item_level` contribute to, within the scope."""
+def parent_candidates(
+    item_level: Level, scope: Scope, owner: OrgUnit | None = None
+) -> QuerySet[PlanItem]:
+    """Items the model lets an item at `item_level` contribute to, within the scope.
+
+    With an `owner`, only items owned along that unit's line (itself, the bodies above it
+    and the units below it): a unit contributes to its own board's and the council's items,
+    and the list stays short in a large municipality.
+    """
+    items = scope.items()
+    if owner is not None:
+        items = items.filter(
+            Q(owner_id__in=owner.ancestor_ids()) | Q(owner__path__startswith=owner.path)
+        )
     return (
-        scope.items()
-        .filter(level__in=item_level.parents.all())
+        items.filter(level__in=item_level.parents.all())
         .exclude(status="cancelled")
         .select_related("level", "owner", "plan_year")
         .order_by("level__order", "number", "title")

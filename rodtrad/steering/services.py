@@ -427,10 +427,10 @@ def plan_link_remove(
         raise PlanError(
             [
                 _(
-                    "Every %(level)s must contribute to something above it, and this is its only link. "
+                    "Items at the level %(level)s must contribute to something above, and this is its only link. "
                     "Add the new link first, then remove this one."
                 )
-                % {"level": from_item.level.name.lower()}
+                % {"level": str(from_item.level)}
             ]
         )
     link.delete()

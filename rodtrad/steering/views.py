@@ -154,9 +154,13 @@ def _item_context(
     parents = list(item.contributes_to.select_related("level", "owner", "plan_year"))
     link_form = None
     if can_edit and item.level.parents.exists():
-        candidates = selectors.parent_candidates(item.level, _candidate_scope(item)).exclude(
-            pk__in=[p.pk for p in parents]
-        )
+        search = request.GET.get("sok", "").strip()
+        candidates = selectors.parent_candidates(
+            item.level, _candidate_scope(item), None if search else item.owner
+        ).exclude(pk__in=[p.pk for p in parents])
+        if search:
+            found = candidates.filter(title__icontains=search).values_list("pk", flat=True)
+            candidates = candidates.filter(pk__in=list(found[:100]))
         link_form = extra.pop("link_form", None) or LinkForm(
             candidates=candidates, initial={"version": item.version}
         )
@@ -356,6 +360,8 @@ def link_add(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     item, _access, can_edit = _get_item_for_user(request, code, pk)
     if not can_edit:
         raise PermissionDenied
+    # Any item the model allows may be chosen (the form offers the owner's line first and a
+    # search for the rest); the service checks the model's rules.
     candidates = selectors.parent_candidates(item.level, _candidate_scope(item))
     form = LinkForm(request.POST, candidates=candidates)
     errors: list[str] = []

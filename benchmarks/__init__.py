@@ -1,0 +1,1 @@
+"""Benchmarks of Röd tråd at "Stockholm scale": see benchmarks/README.md."""
