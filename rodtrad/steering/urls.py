@@ -18,6 +18,7 @@ urlpatterns = [
         name="link_remove",
     ),
     path("k/<str:code>/luckor/", views.gaps, name="gaps"),
+    path("k/<str:code>/uppdrag/", views.assignments, name="assignments"),
     path("k/<str:code>/styrmodell/", views.model_page, name="model"),
     path("k/<str:code>/styrmodell/export/", views.model_export, name="model_export"),
     path("k/<str:code>/styrmodell/import/", views.model_import, name="model_import"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -23,6 +24,7 @@ from rodtrad.steering.forms import AdoptForm, ItemForm, LinkForm, ModelFileForm,
 from rodtrad.steering.modelfile import export_model, parse_model, problem_text
 from rodtrad.steering.models import (
     Classification,
+    Level,
     PlanItem,
     PlanPeriod,
     PlanYear,
@@ -628,3 +630,45 @@ def year_adopt(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Fill in who decided, the date and the paragraph."))
     return redirect("steering:plans", code=code)
+
+
+@login_required
+@require_GET
+def assignments(request: HttpRequest, code: str) -> HttpResponse:
+    """Political assignments (uppdrag, direktiv) given by the council or a board, to done."""
+    municipality, access = get_municipality_for_user(request, code)
+    scope = selectors.resolve_scope(municipality, request.GET)
+    items = list(
+        PlanItem.objects.filter(municipality=municipality, level__is_assignment=True)
+        .select_related("level", "owner", "assigned_by", "plan_year", "period")
+        .order_by("due_date", "title")
+    )
+    if scope.unit is not None:
+        items = [
+            i
+            for i in items
+            if i.owner.is_within(scope.unit)
+            or (i.assigned_by is not None and i.assigned_by.is_within(scope.unit))
+        ]
+    today = datetime.date.today()
+    open_items = [i for i in items if i.status not in ("done", "cancelled")]
+    overdue = [i for i in open_items if i.due_date and i.due_date < today]
+    return render(
+        request,
+        "steering/assignments.html",
+        {
+            "municipality": municipality,
+            "access": access,
+            "scope": scope,
+            "open_items": open_items,
+            "overdue_ids": {i.pk for i in overdue},
+            "done_items": [i for i in items if i.status == "done"],
+            "cancelled_items": [i for i in items if i.status == "cancelled"],
+            "units": OrgUnit.objects.filter(municipality=municipality).only(
+                "id", "name", "depth", "path"
+            ),
+            "has_level": Level.objects.filter(
+                model__municipality=municipality, is_assignment=True
+            ).exists(),
+        },
+    )
