@@ -64,7 +64,7 @@ else:
     (BASE_DIR / "data").mkdir(exist_ok=True)
     _db = {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": BASE_DIR / "data" / "rodtrad.sqlite3",
+        "NAME": str(BASE_DIR / "data" / "rodtrad.sqlite3"),
     }
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {

@@ -59,23 +59,36 @@ def test_a_good_file_parses() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("owners: [kommunfullmaktige]\n  - key: mal", "owners: [namd]\n  - key: mal"),
-         "line 12, levels[0].owners[0]: unknown org unit kind 'namd'"),
-        (("links_to: [vision]", "links_to: [visio]"),
-         "line 17, levels[1].links_to[0]: unknown level 'visio'"),
-        (("    plural: Visioner\n", "    plurl: Visioner\n"),
-         "line 11, levels[0].plurl: unknown key 'plurl'"),
-        (("link_required: true", "link_required: ja"),
-         "line 18, levels[1].link_required: expected true or false, not 'ja'"),
-        (("agenda2030: required", "agenda2030: must"),
-         "line 20, levels[1].classifications.agenda2030: write 'required' or 'optional'"),
-        (("format: rodtrad/styrmodell-1", "format: 2"),
-         "line 1, format: unknown format 2"),
+        (
+            ("owners: [kommunfullmaktige]\n  - key: mal", "owners: [namd]\n  - key: mal"),
+            "line 12, levels[0].owners[0]: unknown org unit kind 'namd'",
+        ),
+        (
+            ("links_to: [vision]", "links_to: [visio]"),
+            "line 17, levels[1].links_to[0]: unknown level 'visio'",
+        ),
+        (
+            ("    plural: Visioner\n", "    plurl: Visioner\n"),
+            "line 11, levels[0].plurl: unknown key 'plurl'",
+        ),
+        (
+            ("link_required: true", "link_required: ja"),
+            "line 18, levels[1].link_required: expected true or false, not 'ja'",
+        ),
+        (
+            ("agenda2030: required", "agenda2030: must"),
+            "line 20, levels[1].classifications.agenda2030: write 'required' or 'optional'",
+        ),
+        (("format: rodtrad/styrmodell-1", "format: 2"), "line 1, format: unknown format 2"),
         (("  - key: mal", "  - key: vision"), "levels[1].key: the key 'vision' is used twice"),
-        (("name: Testmodell\n", "name: Testmodell\nname: Igen\n"),
-         "line 3, name: the key 'name' appears twice"),
-        (("    owners: [kommunfullmaktige]\n    links_to", "    links_to"),
-         "line 13, levels[1]: the key 'owners' is missing"),
+        (
+            ("name: Testmodell\n", "name: Testmodell\nname: Igen\n"),
+            "line 3, name: the key 'name' appears twice",
+        ),
+        (
+            ("    owners: [kommunfullmaktige]\n    links_to", "    links_to"),
+            "line 13, levels[1]: the key 'owners' is missing",
+        ),
         (("levels:\n", "levels:\n  - [\n"), "line 10: invalid YAML"),
     ],
 )
@@ -125,6 +138,7 @@ def test_import_updates_names_and_rules_and_is_audited(world: World) -> None:
     assert world.level("namndmal").name == "Nämndens mål"
     event = AuditEvent.objects.filter(action="import").latest("id")
     assert event.user == world.admin
+    assert event.before is not None and event.after is not None
     assert "Nämndmål" in event.before["file"] and "Nämndens mål" in event.after["file"]
 
 
@@ -164,7 +178,9 @@ def test_export_page_downloads_the_file(world: World) -> None:
     assert [lv.key for lv in spec.levels][:2] == ["vision", "inriktningsmal"]
 
 
-def test_commands_import_and_export(db: None, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_commands_import_and_export(
+    db: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = ROOT / "docs" / "examples" / "exempelkommun.yaml"
     call_command("import_model", str(path), municipality="9999", name="Exempelkommun")
     assert Level.objects.filter(model__municipality__code="9999").count() >= 5

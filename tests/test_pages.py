@@ -6,14 +6,14 @@ import datetime
 
 from django.urls import reverse
 
-from rodtrad.organisations.models import OrgUnit, OrgUnitKind
+from rodtrad.organisations.models import OrgUnit, OrgUnitKind, User
 from rodtrad.steering import services
 from rodtrad.steering.demo import load_preset
 from rodtrad.steering.models import Level, PlanItem, PlanYear
 from tests.conftest import World, _unit, _user
 
 
-def page(world: World, user, name: str, *args, query: str = "") -> str:  # type: ignore[no-untyped-def]
+def page(world: World, user: User, name: str, *args: object, query: str = "") -> str:
     response = world.client(user).get(reverse(name, args=args) + query)
     assert response.status_code == 200, response.status_code
     return response.content.decode()

@@ -23,62 +23,196 @@ SEEDS: dict[str, tuple[str, str, Expected]] = {
     # 000 Vaggeryd: "utgår från vision och värdegrund"; "Kommunfullmäktiges övergripande mål";
     # "Nämnder och bolagens styrelser använder de övergripande målen som riktlinje för mål
     # kopplade till den egna verksamheten"; "Till de politiska målen finns kvalitetsindikatorer".
-    "vaggeryd": ("0665", "Vaggeryds kommun", {
-        "vision": ({"kommunfullmaktige"}, set(), False, "period", False, False, False),
-        "overgripande-mal": ({"kommunfullmaktige"}, {"vision"}, True, "period", True, True,
-                             False),
-        "verksamhetsmal": ({"kommunstyrelse", "namnd", "bolag"}, {"overgripande-mal"}, True,
-                           "year", True, True, False),
-    }),
+    "vaggeryd": (
+        "0665",
+        "Vaggeryds kommun",
+        {
+            "vision": ({"kommunfullmaktige"}, set(), False, "period", False, False, False),
+            "overgripande-mal": (
+                {"kommunfullmaktige"},
+                {"vision"},
+                True,
+                "period",
+                True,
+                True,
+                False,
+            ),
+            "verksamhetsmal": (
+                {"kommunstyrelse", "namnd", "bolag"},
+                {"overgripande-mal"},
+                True,
+                "year",
+                True,
+                True,
+                False,
+            ),
+        },
+    ),
     # 001 Heby: "Utifrån visionen beslutar fullmäktige om inriktningar. Utifrån inriktningarna
     # beslutar nämnderna om effektmål"; "aktiviteter som leder oss till goda resultat".
-    "heby": ("0331", "Heby kommun", {
-        "vision": ({"kommunfullmaktige"}, set(), False, "period", False, False, False),
-        "inriktning": ({"kommunfullmaktige"}, {"vision"}, True, "period", False, False, False),
-        "effektmal": ({"kommunstyrelse", "namnd"}, {"inriktning"}, True, "period", True, True,
-                      False),
-        "aktivitet": ({"forvaltning", "enhet"}, {"effektmal"}, True, "year", True, False, False),
-    }),
+    "heby": (
+        "0331",
+        "Heby kommun",
+        {
+            "vision": ({"kommunfullmaktige"}, set(), False, "period", False, False, False),
+            "inriktning": ({"kommunfullmaktige"}, {"vision"}, True, "period", False, False, False),
+            "effektmal": (
+                {"kommunstyrelse", "namnd"},
+                {"inriktning"},
+                True,
+                "period",
+                True,
+                True,
+                False,
+            ),
+            "aktivitet": (
+                {"forvaltning", "enhet"},
+                {"effektmal"},
+                True,
+                "year",
+                True,
+                False,
+                False,
+            ),
+        },
+    ),
     # 002 Botkyrka: flerårsplan with KF goals; "nämndspecifika mål och åtaganden kopplade till
     # fullmäktiges mål"; "Enheternas åtaganden"; "Enheterna kan även ange egna specifika mål".
-    "botkyrka": ("0127", "Botkyrka kommun", {
-        "overgripande-mal": ({"kommunfullmaktige"}, set(), False, "period", True, False, False),
-        "namndmal": ({"kommunstyrelse", "namnd"}, {"overgripande-mal"}, True, "period", True,
-                     True, False),
-        "namndens-atagande": ({"kommunstyrelse", "namnd"}, {"overgripande-mal", "namndmal"},
-                              True, "year", True, False, False),
-        "enhetens-atagande": ({"enhet"}, {"namndmal", "namndens-atagande"}, True, "year", True,
-                              False, False),
-        "enhetens-mal": ({"enhet"}, {"namndmal", "namndens-atagande"}, False, "year", True,
-                         False, False),
-    }),
+    "botkyrka": (
+        "0127",
+        "Botkyrka kommun",
+        {
+            "overgripande-mal": ({"kommunfullmaktige"}, set(), False, "period", True, False, False),
+            "namndmal": (
+                {"kommunstyrelse", "namnd"},
+                {"overgripande-mal"},
+                True,
+                "period",
+                True,
+                True,
+                False,
+            ),
+            "namndens-atagande": (
+                {"kommunstyrelse", "namnd"},
+                {"overgripande-mal", "namndmal"},
+                True,
+                "year",
+                True,
+                False,
+                False,
+            ),
+            "enhetens-atagande": (
+                {"enhet"},
+                {"namndmal", "namndens-atagande"},
+                True,
+                "year",
+                True,
+                False,
+                False,
+            ),
+            "enhetens-mal": (
+                {"enhet"},
+                {"namndmal", "namndens-atagande"},
+                False,
+                "year",
+                True,
+                False,
+                False,
+            ),
+        },
+    ),
     # 003 Kramfors: vision -> perspectives with an inriktningsmål each -> kommunövergripande
     # mål (decided yearly in the budget) -> nämndmål (verksamhetsplaner each autumn) ->
     # aktiviteter.
-    "kramfors": ("2282", "Kramfors kommun", {
-        "vision": ({"kommunfullmaktige"}, set(), False, "period", False, False, False),
-        "inriktningsmal": ({"kommunfullmaktige"}, {"vision"}, True, "period", False, False,
-                           False),
-        "kommunovergripande-mal": ({"kommunfullmaktige"}, {"inriktningsmal"}, True, "year", True,
-                                   True, False),
-        "namndmal": ({"namnd", "kommunstyrelse"}, {"kommunovergripande-mal"}, True, "year", True,
-                     False, False),
-        "aktivitet": ({"namnd", "kommunstyrelse", "forvaltning", "enhet"}, {"namndmal"}, True,
-                      "year", False, False, False),
-    }),
+    "kramfors": (
+        "2282",
+        "Kramfors kommun",
+        {
+            "vision": ({"kommunfullmaktige"}, set(), False, "period", False, False, False),
+            "inriktningsmal": (
+                {"kommunfullmaktige"},
+                {"vision"},
+                True,
+                "period",
+                False,
+                False,
+                False,
+            ),
+            "kommunovergripande-mal": (
+                {"kommunfullmaktige"},
+                {"inriktningsmal"},
+                True,
+                "year",
+                True,
+                True,
+                False,
+            ),
+            "namndmal": (
+                {"namnd", "kommunstyrelse"},
+                {"kommunovergripande-mal"},
+                True,
+                "year",
+                True,
+                False,
+                False,
+            ),
+            "aktivitet": (
+                {"namnd", "kommunstyrelse", "forvaltning", "enhet"},
+                {"namndmal"},
+                True,
+                "year",
+                False,
+                False,
+                False,
+            ),
+        },
+    ),
     # 004 Nynäshamn: vision -> effektmål for the end of the 4-year period with indicators ->
     # the boards' "mål, åtaganden och aktiviteter"; KF "ger nämnder och verksamheter uppdrag".
-    "nynashamn": ("0192", "Nynäshamns kommun", {
-        "vision": ({"kommunfullmaktige"}, set(), False, "period", False, False, False),
-        "effektmal": ({"kommunfullmaktige"}, {"vision"}, True, "period", True, True, False),
-        "namndmal": ({"namnd", "kommunstyrelse"}, {"effektmal"}, True, "year", True, False,
-                     False),
-        "atagande": ({"namnd", "kommunstyrelse", "forvaltning"}, {"namndmal"}, True, "year",
-                     True, False, False),
-        "aktivitet": ({"forvaltning", "enhet"}, {"atagande"}, True, "year", False, False, False),
-        "uppdrag": ({"namnd", "kommunstyrelse", "bolag"}, {"effektmal"}, False, "year", False,
-                    False, True),
-    }),
+    "nynashamn": (
+        "0192",
+        "Nynäshamns kommun",
+        {
+            "vision": ({"kommunfullmaktige"}, set(), False, "period", False, False, False),
+            "effektmal": ({"kommunfullmaktige"}, {"vision"}, True, "period", True, True, False),
+            "namndmal": (
+                {"namnd", "kommunstyrelse"},
+                {"effektmal"},
+                True,
+                "year",
+                True,
+                False,
+                False,
+            ),
+            "atagande": (
+                {"namnd", "kommunstyrelse", "forvaltning"},
+                {"namndmal"},
+                True,
+                "year",
+                True,
+                False,
+                False,
+            ),
+            "aktivitet": (
+                {"forvaltning", "enhet"},
+                {"atagande"},
+                True,
+                "year",
+                False,
+                False,
+                False,
+            ),
+            "uppdrag": (
+                {"namnd", "kommunstyrelse", "bolag"},
+                {"effektmal"},
+                False,
+                "year",
+                False,
+                False,
+                True,
+            ),
+        },
+    ),
 }
 
 
@@ -88,13 +222,17 @@ def test_preset_levels_owners_and_links_match_the_seed(db: None, name: str) -> N
     municipality = services.municipality_create(code=code, name=municipality_name)
     load_preset(name, municipality)
     levels = Level.objects.filter(model__municipality=municipality).prefetch_related(
-        "owner_kinds", "parents")
+        "owner_kinds", "parents"
+    )
     assert [level.key for level in levels] == list(expected)
     for level in levels:
         actual = (
             {k.key for k in level.owner_kinds.all()},
             {p.key for p in level.parents.all()},
-            level.link_required, level.horizon, level.assessed, level.has_indicators,
+            level.link_required,
+            level.horizon,
+            level.assessed,
+            level.has_indicators,
             level.is_assignment,
         )
         assert actual == expected[level.key], level.key
@@ -105,7 +243,11 @@ def test_kramfors_perspectives_are_required_and_single(db: None) -> None:
     load_preset("kramfors", municipality)
     perspective = municipality.steering_model.classifications.get(key="perspektiv")
     assert [v.name for v in perspective.values.all()] == [
-        "Kramforsbon", "Processer", "Medarbetare", "Ekonomi"]
+        "Kramforsbon",
+        "Processer",
+        "Medarbetare",
+        "Ekonomi",
+    ]
     assert not perspective.multiple
     required = {r.level.key for r in perspective.level_rules.filter(required=True)}
     assert required == {"inriktningsmal", "kommunovergripande-mal", "namndmal"}
@@ -141,11 +283,13 @@ def test_nynashamn_every_board_contributes_to_every_council_goal(db: None) -> No
     municipality = load_demo_file(DEMOS / "nynashamn.yaml")
     assert municipality is not None
     goals = PlanItem.objects.filter(municipality=municipality, level__key="effektmal")
-    boards = OrgUnit.objects.filter(municipality=municipality, kind__key__in=["namnd",
-                                                                              "kommunstyrelse"])
+    boards = OrgUnit.objects.filter(
+        municipality=municipality, kind__key__in=["namnd", "kommunstyrelse"]
+    )
     for goal in goals:
         contributing = set(
-            PlanLink.objects.filter(to_item=goal).values_list("from_item__owner", flat=True))
+            PlanLink.objects.filter(to_item=goal).values_list("from_item__owner", flat=True)
+        )
         assert {b.pk for b in boards} <= contributing, goal.title
 
 

@@ -36,12 +36,17 @@ def test_env_choice() -> None:
 
 
 def _load_settings(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG",
-                                                              "DATABASE_URL")}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DATABASE_URL")
+    }
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-c", "import rodtrad.settings"],
-        cwd=ROOT, env=clean, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 

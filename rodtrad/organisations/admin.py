@@ -31,12 +31,15 @@ def administered_municipality_ids(request: HttpRequest) -> set[int] | None:
         return None
     cached = getattr(request, "_administered", None)
     if cached is None:
-        cached = set(
-            Membership.objects.filter(
-                user_id=user.pk,
-                role=Role.ADMIN,
-                org_unit__municipality_id=getattr(user, "municipality_id", None),
-            ).values_list("org_unit__municipality_id", flat=True)
+        municipality_id = getattr(user, "municipality_id", None)
+        cached = (
+            set(
+                Membership.objects.filter(
+                    user_id=user.pk, role=Role.ADMIN, org_unit__municipality_id=municipality_id
+                ).values_list("org_unit__municipality_id", flat=True)
+            )
+            if user.pk is not None and municipality_id is not None
+            else set()
         )
         request._administered = cached  # type: ignore[attr-defined]
     return cached
@@ -131,8 +134,11 @@ class OrgUnitAdmin(ScopedAdmin):
 
 
 @admin.register(User)
-class UserAdmin(ScopedAdmin, BaseUserAdmin):  # type: ignore[misc]
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Röd tråd", {"fields": ("municipality", "title")}))  # type: ignore[misc]
+class UserAdmin(ScopedAdmin, BaseUserAdmin):
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        ("Röd tråd", {"fields": ("municipality", "title")}),
+    )
     list_display = ["username", "first_name", "last_name", "municipality", "is_staff"]
     list_filter = ["municipality", "is_staff"]
 

@@ -7,6 +7,7 @@ model's own rules or does not load at all. Format: see rodtrad/steering/demo/*.y
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,17 @@ def load_demo_file(path: Path) -> Municipality | None:
     return municipality
 
 
-def _create_item(item, municipality, periods, years, levels, units, values, by_ref, fail) -> None:  # type: ignore[no-untyped-def]
+def _create_item(
+    item: _PendingItem,
+    municipality: Municipality,
+    periods: list[PlanPeriod],
+    years: dict[int, PlanYear],
+    levels: dict[str, Level],
+    units: dict[str, OrgUnit],
+    values: dict[tuple[str, str], ClassificationValue],
+    by_ref: dict[str, _PendingItem],
+    fail: Callable[[tuple[str | int, ...], str], FileProblems],
+) -> None:
     entry, where = item.data, item.path
     level = levels.get(entry["level"])
     if level is None:
@@ -192,7 +203,7 @@ def _create_item(item, municipality, periods, years, levels, units, values, by_r
             if (key, str(value_key)) not in values:
                 raise fail((*where, "classifications"), f"unknown value {key}:{value_key}")
             chosen.append(values[(key, str(value_key))])
-    data = {
+    picked = {
         key: entry[key]
         for key in (
             "number",
@@ -208,7 +219,7 @@ def _create_item(item, municipality, periods, years, levels, units, values, by_r
         )
         if key in entry
     }
-    data = {k: (str(v) if k in ("number",) else v) for k, v in data.items()}
+    data: dict[str, Any] = {k: (str(v) if k == "number" else v) for k, v in picked.items()}
     if "assigned_by" in entry:
         data["assigned_by"] = units[entry["assigned_by"]]
     try:

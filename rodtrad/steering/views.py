@@ -381,7 +381,7 @@ def link_add(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The link was saved."))
     else:
-        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
         status = 422
     return _links_response(request, code, pk, errors, status)
 
