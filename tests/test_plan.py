@@ -344,3 +344,15 @@ def test_gaps_find_unsupported_unlinked_and_missing_links(world: World) -> None:
 
 def test_the_world_plan_is_valid(world: World) -> None:
     assert rules.validate_plan(world.kramfors) == []
+
+
+def test_rollover_leaves_done_items_behind(world: World) -> None:
+    PlanItem.objects.filter(pk=world.activity_a.pk).update(status="done")
+    PlanYear.objects.filter(pk=world.year.pk).update(year=2025)
+    world.year.refresh_from_db()
+    target = services.plan_year_rollover(user=world.controller, source=world.year, target_year=2026)
+    copied = set(PlanItem.objects.filter(plan_year=target).values_list("copied_from", flat=True))
+    assert world.activity_a.pk not in copied
+    assert world.goal_a.pk in copied and world.council_goal.pk in copied
+    event = AuditEvent.objects.get(action="rollover")
+    assert event.after == {"from": 2025, "to": 2026, "items": 3, "links": 3}

@@ -6,6 +6,7 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from rodtrad.lib.yamlfile import FileProblems, Problem
@@ -476,7 +477,8 @@ def plan_year_rollover(*, user: User | None, source: PlanYear, target_year: int)
 
     One-year items are copied with their owners, classifications and links; links to items
     of the whole period stay; links between copied items follow the copies. When the target
-    year starts a new plan period, the period's items are copied too.
+    year starts a new plan period, the period's items are copied too. Items that are done or
+    cancelled are not carried over.
     """
     municipality = source.period.municipality
     target_period = PlanPeriod.objects.filter(
@@ -497,14 +499,15 @@ def plan_year_rollover(*, user: User | None, source: PlanYear, target_year: int)
         status=PlanYearStatus.PLANNING,
         rolled_over_from=source,
     )
-    to_copy = PlanItem.objects.filter(plan_year=source).exclude(status=ItemStatus.CANCELLED)
     new_period = target_period.pk != source.period_id
+    to_copy = Q(plan_year=source)
     if new_period:
-        to_copy = PlanItem.objects.filter(period=source.period).filter(
-            plan_year=source
-        ) | PlanItem.objects.filter(period=source.period, plan_year__isnull=True)
-        to_copy = to_copy.exclude(status=ItemStatus.CANCELLED)
-    originals = list(to_copy.prefetch_related("classifications"))
+        to_copy |= Q(period=source.period, plan_year__isnull=True)
+    originals = list(
+        PlanItem.objects.filter(to_copy)
+        .exclude(status__in=[ItemStatus.DONE, ItemStatus.CANCELLED])
+        .prefetch_related("classifications")
+    )
     copies: dict[int, PlanItem] = {}
     for original in originals:
         copy = PlanItem(
@@ -532,8 +535,17 @@ def plan_year_rollover(*, user: User | None, source: PlanYear, target_year: int)
     )
     links = PlanLink.objects.filter(from_item_id__in=copies.keys())
     new_links = []
-    for from_id, to_id in links.values_list("from_item_id", "to_item_id"):
-        target_item = copies[to_id].pk if to_id in copies else (None if new_period else to_id)
+    for from_id, to_id, to_year in links.values_list(
+        "from_item_id", "to_item_id", "to_item__plan_year_id"
+    ):
+        # Links follow the copies; a link to an item of the whole period stays within the
+        # same period; a link to an item that was not copied (done, cancelled) is dropped.
+        if to_id in copies:
+            target_item: int | None = copies[to_id].pk
+        elif not new_period and to_year is None:
+            target_item = to_id
+        else:
+            target_item = None
         if target_item is not None:
             new_links.append(
                 PlanLink(
