@@ -123,7 +123,7 @@ def test_removing_a_level_with_items_is_refused_and_changes_nothing(world: World
     before = export_model(model)
     events = AuditEvent.objects.count()
     spec = parse_model(before.replace("key: aktivitet", "key: aktiviteter"))
-    with pytest.raises(FileProblems, match="'aktivitet' is not in the file but 1 plan items"):
+    with pytest.raises(FileProblems, match="'aktivitet' is not in the file but 1 plan item is"):
         services.steering_model_import(municipality=world.kramfors, spec=spec, user=world.admin)
     assert export_model(SteeringModel.objects.get(municipality=world.kramfors)) == before
     assert AuditEvent.objects.count() == events

@@ -251,7 +251,7 @@ def test_link_add_through_htmx_returns_the_links_section(world: World) -> None:
 
 
 def test_delete_is_refused_while_items_contribute(world: World) -> None:
-    with pytest.raises(services.PlanError, match="1 items contribute"):
+    with pytest.raises(services.PlanError, match="1 item contributes"):
         services.plan_item_delete(user=world.editor_a, item=world.goal_a)
     pk = world.activity_a.pk
     services.plan_item_delete(user=world.editor_a, item=world.activity_a)

@@ -158,7 +158,7 @@ def item_problems(
         problems.append(
             _(
                 "Items at the level %(level)s must contribute to at least one of: %(allowed)s. "
-                "Choose what it contributes to."
+                "Choose what the item contributes to."
             )
             % {"level": str(level), "allowed": _names(level.parents.all())}
         )

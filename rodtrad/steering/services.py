@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rodtrad.lib.yamlfile import FileProblems, Problem
 from rodtrad.organisations.audit import record
@@ -189,9 +190,12 @@ def _removal_problems(model: SteeringModel, spec: ModelSpec) -> list[Problem]:
                 Problem(
                     None,
                     "levels",
-                    _(
-                        "the level %(key)r is not in the file but %(count)s plan items are at it; "
-                        "keep the level or move the items first"
+                    ngettext(
+                        "the level %(key)r is not in the file but %(count)s plan item is at it; "
+                        "keep the level or move the item first",
+                        "the level %(key)r is not in the file but %(count)s plan items are at "
+                        "it; keep the level or move the items first",
+                        count,
                     )
                     % {"key": level.key, "count": count},
                 )
@@ -206,9 +210,12 @@ def _removal_problems(model: SteeringModel, spec: ModelSpec) -> list[Problem]:
                     Problem(
                         classification_line(spec, classification.key),
                         "classifications",
-                        _(
+                        ngettext(
                             "the value %(value)r of %(classification)r is not in the file but "
-                            "%(count)s plan items carry it"
+                            "%(count)s plan item carries it",
+                            "the value %(value)r of %(classification)r is not in the file but "
+                            "%(count)s plan items carry it",
+                            count,
                         )
                         % {
                             "value": value.key,
@@ -369,9 +376,12 @@ def plan_item_delete(*, user: User | None, item: PlanItem) -> None:
     if contributors:
         raise PlanError(
             [
-                _(
-                    "%(count)s items contribute to “%(title)s”. Link them elsewhere first, or set the "
-                    "status to cancelled to keep the history."
+                ngettext(
+                    "%(count)s item contributes to “%(title)s”. Link it elsewhere first, or set "
+                    "the status to cancelled to keep the history.",
+                    "%(count)s items contribute to “%(title)s”. Link them elsewhere first, or set "
+                    "the status to cancelled to keep the history.",
+                    contributors,
                 )
                 % {"count": contributors, "title": item.title}
             ]
