@@ -3,7 +3,8 @@
 Rules:
 - Nobody sees another municipality's data; anonymous users see no internal page.
 - Every member (any role) reads the whole plan of their own municipality.
-- Admins configure the municipality (steering model, organisation) and write everything.
+- Admins configure the municipality (steering model, organisation) and write everything,
+  wherever in the tree their membership sits.
 - Controllers and editors write the items owned by the org units in their subtrees.
 - Readers only read.
 """
@@ -88,6 +89,11 @@ def compute_access(user: User | AnonymousUser, municipality: Municipality) -> Ac
     roles = frozenset(m.role for m in memberships)
     edit_paths: list[str] = []
     controller_paths: list[str] = []
+    if Role.ADMIN in roles:
+        # An administrator configures the whole municipality, wherever the membership sits.
+        roots = OrgUnit.objects.filter(municipality=municipality, parent=None)
+        edit_paths += roots.values_list("path", flat=True)
+        controller_paths += roots.values_list("path", flat=True)
     for membership in memberships:
         if membership.role in (Role.ADMIN, Role.CONTROLLER, Role.EDITOR):
             edit_paths.append(membership.org_unit.path)

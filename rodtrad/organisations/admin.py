@@ -11,8 +11,10 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Model, QuerySet
+from django.forms.models import model_to_dict
 from django.http import HttpRequest
 
+from rodtrad.organisations.audit import record
 from rodtrad.organisations.models import (
     AuditEvent,
     Membership,
@@ -45,13 +47,105 @@ def administered_municipality_ids(request: HttpRequest) -> set[int] | None:
     return cached
 
 
-class ScopedAdmin(admin.ModelAdmin):
-    """Limits rows, choices and permissions to the user's municipality.
+class ScopedChoicesMixin:
+    """Limits foreign-key and many-to-many choices to the user's municipality."""
 
-    `municipality_path` names the lookup from the model to its Municipality.
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        _scope_choices(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        _scope_choices(db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+def _scope_choices(db_field: Any, request: HttpRequest, kwargs: dict[str, Any]) -> None:
+    ids = administered_municipality_ids(request)
+    related = db_field.related_model
+    if ids is not None:
+        path = _path_to_municipality(related)
+        if path is not None:
+            kwargs["queryset"] = related._default_manager.filter(**{f"{path}__in": ids})
+
+
+def _audit_values(obj: Model) -> dict[str, Any]:
+    """A model's own field values, JSON-safe, for the audit log."""
+    values = model_to_dict(obj, fields=[f.name for f in obj._meta.concrete_fields])
+    return {
+        key: value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+        for key, value in values.items()
+        if key != "password"
+    }
+
+
+def _municipality_of(obj: Model, path: str) -> Municipality | None:
+    target: Any = obj
+    if path == "pk":
+        return obj if isinstance(obj, Municipality) else None
+    for part in path.split("__"):
+        target = getattr(target, part, None)
+        if target is None:
+            return None
+    return target if isinstance(target, Municipality) else None
+
+
+class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+    """Limits rows, choices, filters and permissions to the user's municipality.
+
+    `municipality_path` names the lookup from the model to its Municipality. Every save and
+    delete through the admin is written to the audit log, like every other write.
     """
 
     municipality_path = "municipality"
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        """Relation filters list only values found in the user's own rows."""
+        filters = list(super().get_list_filter(request))
+        if administered_municipality_ids(request) is None:
+            return filters
+        scoped: list[Any] = []
+        for entry in filters:
+            if isinstance(entry, str) and _is_relation(self.model, entry):
+                scoped.append((entry, admin.RelatedOnlyFieldListFilter))
+            else:
+                scoped.append(entry)
+        return scoped
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        before = None
+        if change and obj.pk:
+            old = type(obj)._default_manager.filter(pk=obj.pk).first()
+            before = _audit_values(old) if old is not None else None
+        if hasattr(obj, "version") and change:
+            obj.version = (obj.version or 0) + 1
+        super().save_model(request, obj, form, change)
+        after = _audit_values(obj)
+        if before is not None:
+            changed = {k for k in after if before.get(k) != after.get(k)}
+            before = {k: before.get(k) for k in changed}
+            after = {k: after[k] for k in changed}
+        record(
+            user=request.user,  # type: ignore[arg-type]
+            municipality=_municipality_of(obj, self.municipality_path),
+            action="admin-change" if change else "admin-add",
+            obj=obj,
+            before=before,
+            after=after,
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        record(
+            user=request.user,  # type: ignore[arg-type]
+            municipality=_municipality_of(obj, self.municipality_path),
+            action="admin-delete",
+            obj=obj,
+            before=_audit_values(obj),
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         qs = super().get_queryset(request)
@@ -79,23 +173,15 @@ class ScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self.has_module_permission(request)
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        ids = administered_municipality_ids(request)
-        related = db_field.related_model
-        if ids is not None:
-            path = _path_to_municipality(related)
-            if path is not None:
-                kwargs["queryset"] = related._default_manager.filter(**{f"{path}__in": ids})
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        ids = administered_municipality_ids(request)
-        related = db_field.related_model
-        if ids is not None:
-            path = _path_to_municipality(related)
-            if path is not None:
-                kwargs["queryset"] = related._default_manager.filter(**{f"{path}__in": ids})
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+def _is_relation(model: type[Model], lookup: str) -> bool:
+    field: Any = None
+    for part in lookup.split("__"):
+        field = model._meta.get_field(part)
+        if not field.is_relation:
+            return False
+        model = field.related_model
+    return field is not None and field.is_relation
 
 
 def _path_to_municipality(model: type[Model]) -> str | None:
@@ -139,8 +225,19 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
         *(BaseUserAdmin.fieldsets or ()),
         ("Röd tråd", {"fields": ("municipality", "title")}),
     )
+    add_fieldsets = (
+        *(BaseUserAdmin.add_fieldsets or ()),
+        ("Röd tråd", {"fields": ("municipality", "first_name", "last_name", "title", "email")}),
+    )
     list_display = ["username", "first_name", "last_name", "municipality", "is_staff"]
     list_filter = ["municipality", "is_staff"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """A municipality administrator's new users belong to their municipality."""
+        ids = administered_municipality_ids(request)
+        if ids is not None and obj.municipality_id not in ids:
+            obj.municipality_id = getattr(request.user, "municipality_id", None)
+        super().save_model(request, obj, form, change)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from rodtrad.organisations.admin import ScopedAdmin
+from rodtrad.organisations.admin import ScopedAdmin, ScopedChoicesMixin
 from rodtrad.steering.modelfile import export_model
 from rodtrad.steering.models import (
     Classification,
@@ -54,7 +54,7 @@ class SteeringModelAdmin(ScopedAdmin):
     actions = [export_models]
 
 
-class LevelClassificationInline(admin.TabularInline):
+class LevelClassificationInline(ScopedChoicesMixin, admin.TabularInline):
     model = LevelClassification
     extra = 0
 
@@ -98,11 +98,20 @@ class PlanYearAdmin(ScopedAdmin):
 
 
 class LinkInline(admin.TabularInline):
+    """Links are shown, never edited here: the item pages apply the model's rules to them."""
+
     model = PlanLink
     fk_name = "from_item"
     extra = 0
-    raw_id_fields = ["to_item"]
-    readonly_fields = ["created_by", "created_at"]
+    fields = ["to_item", "created_by", "created_at"]
+    readonly_fields = ["to_item", "created_by", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(PlanItem)
