@@ -140,6 +140,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "rodtrad" / "static"]
 STATIC_ROOT = BASE_DIR / "data" / "static"  # collectstatic writes here for production
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {

@@ -246,6 +246,23 @@ class AuditEvent(models.Model):
             raise ValueError("Audit events are never changed.")
         super().save(*args, **kwargs)
 
+    ACTIONS = {
+        "create": _("created"),
+        "update": _("changed"),
+        "delete": _("deleted"),
+        "link": _("linked"),
+        "unlink": _("unlinked"),
+        "import": _("imported"),
+        "rollover": _("rolled over"),
+        "adopt": _("adopted"),
+        "admin-add": _("created in the administration"),
+        "admin-change": _("changed in the administration"),
+        "admin-delete": _("deleted in the administration"),
+    }
+
+    def get_action_display(self) -> str:
+        return str(self.ACTIONS.get(self.action, self.action))
+
     def changed_fields(self) -> Iterable[tuple[str, Any, Any]]:
         before = self.before or {}
         after = self.after or {}

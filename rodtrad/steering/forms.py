@@ -24,9 +24,14 @@ from rodtrad.steering.models import (
 class ItemForm(forms.Form):
     """Create or edit a plan item. Choices are limited to what the model and the user allow."""
 
-    owner = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("Owner"))
+    owner = forms.ModelChoiceField(
+        queryset=OrgUnit.objects.none(), label=_("Owner"), empty_label=_("– Choose –")
+    )
     plan_year = forms.ModelChoiceField(
-        queryset=PlanYear.objects.none(), label=_("Year"), required=False
+        queryset=PlanYear.objects.none(),
+        label=_("Year"),
+        required=False,
+        empty_label=_("– Choose –"),
     )
     number = forms.CharField(label=_("Number"), max_length=20, required=False)
     title = forms.CharField(label=_("Title"), max_length=300)
@@ -40,7 +45,10 @@ class ItemForm(forms.Form):
     )
     status = forms.ChoiceField(label=_("Status"), choices=ItemStatus.choices)
     assigned_by = forms.ModelChoiceField(
-        queryset=OrgUnit.objects.none(), label=_("Assigned by"), required=False
+        queryset=OrgUnit.objects.none(),
+        label=_("Assigned by"),
+        required=False,
+        empty_label=_("– Choose –"),
     )
     decision_reference = forms.CharField(label=_("Decision"), max_length=120, required=False)
     due_date = forms.DateField(
@@ -124,6 +132,7 @@ class ItemForm(forms.Form):
                     queryset=values,
                     label=str(classification),
                     required=required.get(classification.pk, False),
+                    empty_label=_("– Choose –"),
                 )
 
     def chosen_values(self) -> list[ClassificationValue]:
@@ -192,7 +201,9 @@ class ItemForm(forms.Form):
 
 
 class LinkForm(forms.Form):
-    to_item = forms.ModelChoiceField(queryset=PlanItem.objects.none(), label=_("Contributes to"))
+    to_item = forms.ModelChoiceField(
+        queryset=PlanItem.objects.none(), label=_("Contributes to"), empty_label=_("– Choose –")
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, candidates: Any, **kwargs: Any):

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, expect
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -90,9 +90,7 @@ def sign_in(context: BrowserContext, base_url: str, user: Any) -> None:
     client = Client()
     client.force_login(user)
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}]
-    )
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}])
 
 
 def no_horizontal_scroll(page: Page) -> tuple[bool, str]:
@@ -126,6 +124,10 @@ FOCUS_STATE = """() => {
     focusVisible: el.matches(":focus-visible"),
     outlineStyle: style.outlineStyle,
     outlineWidth: parseFloat(style.outlineWidth) || 0,
+    onScreen: (() => {
+      const r = el.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && r.right > 0 && r.left < innerWidth;
+    })(),
   };
 }"""
 
@@ -141,14 +143,24 @@ def assert_focus_visible(page: Page) -> dict[str, Any]:
     assert state["outlineStyle"] != "none" and state["outlineWidth"] >= 2, (
         f"the focused element has no visible outline: {state}"
     )
+    assert state["onScreen"], f"the focused element is off screen: {state}"
     return state
 
 
 def tab_to(page: Page, selector: str, *, limit: int = 120, backwards: bool = False) -> dict:
-    """Presses Tab until the focused element matches `selector`; checks focus stays visible."""
+    """Presses Tab until the focused element matches `selector`.
+
+    Every element on the way must show a visible focus indicator, on screen.
+    """
     key = "Shift+Tab" if backwards else "Tab"
     for _ in range(limit):
         page.keyboard.press(key)
+        state = assert_focus_visible(page)
         if page.evaluate("(s) => !!document.activeElement?.matches(s)", selector):
-            return assert_focus_visible(page)
+            return state
     raise AssertionError(f"{limit} × {key} never reached {selector!r}; at {focus_state(page)}")
+
+
+def settled(page: Page) -> None:
+    """htmx activates swapped-in content when it settles (20 ms after the swap): wait."""
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)

@@ -12,9 +12,40 @@
     button.setAttribute("aria-expanded", open ? "false" : "true");
     target.hidden = open;
   });
-  // After an htmx swap that reports errors, move focus to the error summary.
+  // "Show more" in a long list of contributors: the button is replaced by the next page,
+  // so focus moves to the first new item instead of falling back to the top of the page.
+  var pendingFocus = null;
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".tree-more button");
+    if (!button) return;
+    var item = button.closest("li");
+    pendingFocus = { list: item.parentElement, index: Array.prototype.indexOf.call(item.parentElement.children, item) };
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!pendingFocus) return;
+    var next = pendingFocus.list.children[pendingFocus.index];
+    pendingFocus = null;
+    var link = next && next.querySelector("a, button");
+    if (link) link.focus();
+  });
+  // A page that comes back with errors starts at its error summary, so keyboard and
+  // screen-reader users learn what went wrong and can follow its links to the fields.
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector("main .error-summary");
+    if (summary) {
+      summary.setAttribute("tabindex", "-1");
+      summary.focus();
+    }
+  });
+  // After an htmx swap, move focus to what the answer says: the error summary, or else the
+  // message of what was done. An outerHTML swap replaces the element that had focus (and
+  // event.detail.target is then the old, detached element), so look the target up again;
+  // without this, focus would fall back to the start of the page.
   document.addEventListener("htmx:afterSwap", function (event) {
-    var summary = event.detail.target.querySelector("[role=alert]");
+    var target = event.detail.target;
+    if (!target.isConnected && target.id) target = document.getElementById(target.id);
+    if (!target) return;
+    var summary = target.querySelector("[role=alert]") || target.querySelector(".messages");
     if (summary) {
       summary.setAttribute("tabindex", "-1");
       summary.focus();
