@@ -158,3 +158,40 @@ def test_assignments_are_tracked_to_done(db: None) -> None:
     assert late.status == "done" and late.completed_on == datetime.date.today()
     assert OrgUnit.objects.filter(municipality=municipality).count() == 2
     assert OrgUnitKind.objects.filter(municipality=municipality, builtin=True).count() == 8
+
+
+def test_the_pages_own_css_and_scripts_are_served(world: World) -> None:
+    client = world.client(None)
+    for path in ("rodtrad/site.css", "rodtrad/app.js", "vendor/htmx-2.0.11/htmx.min.js"):
+        response = client.get(f"/static/{path}")
+        assert response.status_code == 200, path
+    html = page(world, world.reader, "steering:thread", "2282")
+    assert "/static/rodtrad/site.css" in html and "/static/vendor/htmx-2.0.11/htmx.min.js" in html
+
+
+def test_long_lists_of_contributors_come_in_pages(world: World) -> None:
+    perspective = world.value("perspektiv", "kramforsbon")
+    for n in range(55):
+        services.plan_item_create(
+            user=None,
+            level=world.level("namndmal"),
+            owner=world.board_b,
+            period=world.period,
+            plan_year=world.year,
+            data={"title": f"Mål {n:02}"},
+            parents=[world.council_goal],
+            values=[perspective],
+        )
+    first = page(world, world.reader, "steering:children", "2282", world.council_goal.pk)
+    assert first.count('class="tree-node"') == 50
+    assert "offset=50" in first
+    rest = page(
+        world,
+        world.reader,
+        "steering:children",
+        "2282",
+        world.council_goal.pk,
+        query=f"?period={world.period.pk}&year=2026&offset=50",
+    )
+    assert rest.count('class="tree-node"') == 7
+    assert "offset=" not in rest and "<ul" not in rest

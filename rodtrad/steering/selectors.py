@@ -7,6 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from rodtrad.organisations.models import Municipality, OrgUnit
 from rodtrad.steering.models import (
@@ -33,19 +35,24 @@ class Scope:
     periods: list[PlanPeriod] = field(default_factory=list)
     years: list[PlanYear] = field(default_factory=list)
 
+    def q(self, prefix: str = "") -> Q:
+        """The scope as a condition on an item, or on the item at `prefix` ("from_item__")."""
+        p = prefix
+        q = Q(**{f"{p}municipality": self.municipality, f"{p}period": self.period})
+        if self.plan_year is not None:
+            q &= Q(**{f"{p}plan_year__isnull": True}) | Q(**{f"{p}plan_year": self.plan_year})
+        else:
+            q &= Q(**{f"{p}plan_year__isnull": True})
+        if self.unit is not None:
+            q &= Q(**{f"{p}owner__path__startswith": self.unit.path}) | Q(
+                **{f"{p}owner_id__in": self.unit.ancestor_ids()}
+            )
+        return q
+
     def items(self) -> QuerySet[PlanItem]:
         if self.period is None:
             return PlanItem.objects.none()
-        q = Q(municipality=self.municipality, period=self.period)
-        if self.plan_year is not None:
-            q &= Q(plan_year__isnull=True) | Q(plan_year=self.plan_year)
-        else:
-            q &= Q(plan_year__isnull=True)
-        if self.unit is not None:
-            q &= Q(owner__path__startswith=self.unit.path) | Q(
-                owner_id__in=self.unit.ancestor_ids()
-            )
-        return PlanItem.objects.filter(q)
+        return PlanItem.objects.filter(self.q())
 
     def query_string(self) -> str:
         parts = []
@@ -113,10 +120,14 @@ def contributor_counts(scope: Scope, item_ids: list[int]) -> dict[int, int]:
     """For each item, how many items in scope contribute to it: one query."""
     if not item_ids:
         return {}
+    if scope.period is None:
+        return {}
+    # The scope goes in the count's FILTER, not in WHERE: the query is then driven by the
+    # index on to_item (a few rows) and never scans the municipality's items.
     rows = (
-        PlanLink.objects.filter(to_item_id__in=item_ids, from_item__in=scope.items())
+        PlanLink.objects.filter(to_item_id__in=item_ids)
         .values("to_item_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id", filter=scope.q("from_item__")))
     )
     return {row["to_item_id"]: row["n"] for row in rows}
 
@@ -130,22 +141,39 @@ def thread_roots(scope: Scope) -> list[PlanItem]:
         if scope.value is not None:
             items = items.filter(classifications=scope.value)
     else:
-        top = Level.objects.filter(model__municipality=scope.municipality).order_by("order").first()
-        if top is None:
+        levels = list(
+            Level.objects.filter(model__municipality=scope.municipality)
+            .annotate(n_parents=Count("parents"))
+            .order_by("order")
+        )
+        if not levels:
             return []
-        items = items.filter(Q(level=top) | Q(level__parents__isnull=True)).distinct()
+        root_levels = [lv.pk for i, lv in enumerate(levels) if i == 0 or lv.n_parents == 0]
+        items = items.filter(level_id__in=root_levels)
     return _annotated(scope, with_display(items).order_by("level__order", "number", "title"))
 
 
-def thread_children(scope: Scope, item: PlanItem) -> list[PlanItem]:
-    items = scope.items().filter(links_up__to_item=item)
-    return _annotated(
-        scope, with_display(items).order_by("level__order", "owner__path", "number", "title")
+CHILDREN_PAGE = 50
+
+
+def thread_children(
+    scope: Scope, item: PlanItem, offset: int = 0, limit: int = CHILDREN_PAGE
+) -> tuple[list[PlanItem], bool]:
+    """One page of the items in scope that contribute to `item`, and whether more follow."""
+    items = scope.items().filter(
+        pk__in=PlanLink.objects.filter(to_item=item).values("from_item_id")
     )
+    ordered = with_display(items).order_by("level__order", "owner__path", "number", "title", "pk")
+    page = list(ordered[offset : offset + limit + 1])
+    more = len(page) > limit
+    return _annotated_list(scope, page[:limit]), more
 
 
 def _annotated(scope: Scope, items: QuerySet[PlanItem]) -> list[PlanItem]:
-    result = list(items)
+    return _annotated_list(scope, list(items))
+
+
+def _annotated_list(scope: Scope, result: list[PlanItem]) -> list[PlanItem]:
     counts = contributor_counts(scope, [item.pk for item in result])
     for item in result:
         item.n_contributors = counts.get(item.pk, 0)  # type: ignore[attr-defined]
@@ -198,4 +226,23 @@ def parent_candidates(
         .exclude(status="cancelled")
         .select_related("level", "owner", "plan_year")
         .order_by("level__order", "number", "title")
+    )
+
+
+def unit_options(municipality: Municipality, selected: OrgUnit | None) -> SafeString:
+    """The <option>s of the org unit filter, indented by depth: built in Python, not in the
+    template, as a municipality has hundreds or thousands of units."""
+    rows = (
+        OrgUnit.objects.filter(municipality=municipality)
+        .order_by("path")
+        .values_list("id", "name", "depth")
+    )
+    chosen = selected.pk if selected is not None else None
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}{}</option>',
+        (
+            (pk, mark_safe(" selected") if pk == chosen else "", "– " * depth, name)
+            for pk, name, depth in rows
+        ),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rodtrad.lib.yamlfile import FileProblems
 from rodtrad.organisations.access import Access, get_municipality_for_user
 from rodtrad.organisations.audit import history
-from rodtrad.organisations.models import Municipality, OrgUnit
+from rodtrad.organisations.models import AuditEvent, Municipality
 from rodtrad.steering import rules, selectors, services
 from rodtrad.steering.forms import AdoptForm, ItemForm, LinkForm, ModelFileForm, PeriodForm
 from rodtrad.steering.modelfile import export_model, parse_model, problem_text
@@ -42,6 +42,7 @@ def _get_item_for_user(request: HttpRequest, code: str, pk: int) -> tuple[PlanIt
         pk=pk,
         municipality=municipality,
     )
+    item.municipality = municipality
     return item, access, access.can_edit_unit(item.owner)
 
 
@@ -99,7 +100,7 @@ def thread(request: HttpRequest, code: str) -> HttpResponse:
     model = _model_or_404(municipality)
     roots = selectors.thread_roots(scope)
     classifications = Classification.objects.filter(model=model).prefetch_related("values")
-    units = OrgUnit.objects.filter(municipality=municipality).only("id", "name", "depth", "path")
+    unit_options = selectors.unit_options(municipality, scope.unit)
     return render(
         request,
         "steering/thread.html",
@@ -111,7 +112,7 @@ def thread(request: HttpRequest, code: str) -> HttpResponse:
             "roots": roots,
             "levels": model.levels.all(),
             "classifications": classifications,
-            "units": units,
+            "unit_options": unit_options,
         },
     )
 
@@ -121,14 +122,22 @@ def thread(request: HttpRequest, code: str) -> HttpResponse:
 def thread_children(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     item, _access, _can_edit = _get_item_for_user(request, code, pk)
     scope = selectors.resolve_scope(item.municipality, request.GET)
-    children = selectors.thread_children(scope, item)
+    try:
+        offset = max(0, int(request.GET.get("offset", "0")))
+    except ValueError:
+        offset = 0
+    children, more = selectors.thread_children(scope, item, offset)
+    # The first page is a list; later pages are list items that replace the "more" button.
+    partial = "children" if offset == 0 else "children_page"
     return render(
         request,
-        "steering/thread.html#children",
+        f"steering/thread.html#{partial}",
         {
             "municipality": item.municipality,
             "parent": item,
             "children": children,
+            "more": more,
+            "next_offset": offset + len(children),
             "scope": scope,
         },
     )
@@ -143,8 +152,35 @@ def item_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     )
 
 
-def _item_context(
+def _links_context(
     request: HttpRequest, item: PlanItem, access: Access, can_edit: bool, **extra: Any
+) -> dict[str, Any]:
+    """What the links section of the item page needs, and nothing more (htmx answers)."""
+    parents = list(item.contributes_to.select_related("level", "owner", "plan_year"))
+    search = request.GET.get("sok", "").strip()
+    link_form = None
+    if can_edit and item.level.parents.exists():
+        candidates = selectors.parent_candidates(
+            item.level, _candidate_scope(item), None if search else item.owner
+        ).exclude(pk__in=[p.pk for p in parents])
+        if search:
+            found = candidates.filter(title__icontains=search).values_list("pk", flat=True)
+            candidates = candidates.filter(pk__in=list(found[:100]))
+        link_form = LinkForm(candidates=candidates, initial={"version": item.version})
+    return {
+        "municipality": item.municipality,
+        "access": access,
+        "item": item,
+        "can_edit": can_edit,
+        "parents": parents,
+        "link_form": link_form,
+        "search": search,
+        **extra,
+    }
+
+
+def _item_context(
+    request: HttpRequest, item: PlanItem, access: Access, can_edit: bool
 ) -> dict[str, Any]:
     scope = selectors.resolve_scope(
         item.municipality,
@@ -152,34 +188,34 @@ def _item_context(
     )
     if item.plan_year is None:
         scope.plan_year = None
-    children = selectors.thread_children(scope, item)
-    parents = list(item.contributes_to.select_related("level", "owner", "plan_year"))
-    link_form = None
-    if can_edit and item.level.parents.exists():
-        search = request.GET.get("sok", "").strip()
-        candidates = selectors.parent_candidates(
-            item.level, _candidate_scope(item), None if search else item.owner
-        ).exclude(pk__in=[p.pk for p in parents])
-        if search:
-            found = candidates.filter(title__icontains=search).values_list("pk", flat=True)
-            candidates = candidates.filter(pk__in=list(found[:100]))
-        link_form = extra.pop("link_form", None) or LinkForm(
-            candidates=candidates, initial={"version": item.version}
-        )
+    children, more = selectors.thread_children(scope, item)
     return {
-        "municipality": item.municipality,
-        "access": access,
-        "item": item,
-        "can_edit": can_edit,
+        **_links_context(request, item, access, can_edit),
         "ancestors": selectors.ancestors_by_level(item),
-        "parents": parents,
         "children": children,
+        "more": more,
         "scope": scope,
-        "link_form": link_form,
         "classifications": item.classifications.select_related("classification"),
-        "events": history(item)[:50],
-        **extra,
+        "events": _history_rows(item),
     }
+
+
+def _field_label(key: str) -> str:
+    extra = {"year": _("year"), "level": _("level"), "classifications": _("classifications")}
+    if key in extra:
+        return str(extra[key])
+    try:
+        return str(PlanItem._meta.get_field(key).verbose_name)
+    except FieldDoesNotExist:
+        return key
+
+
+def _history_rows(item: PlanItem) -> list[tuple[AuditEvent, list[tuple[str, Any, Any]]]]:
+    """The item's audit events, newest first, with the changed fields' labels."""
+    return [
+        (event, [(_field_label(key), old, new) for key, old, new in event.changed_fields()])
+        for event in history(item)[:50]
+    ]
 
 
 def _candidate_scope(item: PlanItem) -> selectors.Scope:
@@ -421,7 +457,7 @@ def _links_response(
             messages.error(request, error)
         return redirect(reverse("steering:item", kwargs={"code": code, "pk": pk}) + "#links")
     item, access, can_edit = _get_item_for_user(request, code, pk)
-    context = _item_context(request, item, access, can_edit, link_errors=errors)
+    context = _links_context(request, item, access, can_edit, link_errors=errors)
     return render(request, "steering/item_detail.html#links", context, status=status)
 
 
@@ -435,7 +471,7 @@ def gaps(request: HttpRequest, code: str) -> HttpResponse:
         if scope.period
         else []
     )
-    units = OrgUnit.objects.filter(municipality=municipality).only("id", "name", "depth", "path")
+    unit_options = selectors.unit_options(municipality, scope.unit)
     return render(
         request,
         "steering/gaps.html",
@@ -444,7 +480,7 @@ def gaps(request: HttpRequest, code: str) -> HttpResponse:
             "access": access,
             "scope": scope,
             "gaps": found,
-            "units": units,
+            "unit_options": unit_options,
             "total": sum(g.count for g in found),
         },
     )
@@ -664,9 +700,7 @@ def assignments(request: HttpRequest, code: str) -> HttpResponse:
             "overdue_ids": {i.pk for i in overdue},
             "done_items": [i for i in items if i.status == "done"],
             "cancelled_items": [i for i in items if i.status == "cancelled"],
-            "units": OrgUnit.objects.filter(municipality=municipality).only(
-                "id", "name", "depth", "path"
-            ),
+            "unit_options": selectors.unit_options(municipality, scope.unit),
             "has_level": Level.objects.filter(
                 model__municipality=municipality, is_assignment=True
             ).exists(),
