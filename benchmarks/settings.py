@@ -10,6 +10,7 @@ Both go through DATABASE_URL, so the connection options are exactly those of a d
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -17,13 +18,18 @@ SQLITE_PATH = BENCH_DIR / "bench.sqlite3"
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/rodtrad_bench"
 
 os.environ["DEBUG"] = "0"
-os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-never-used-in-production-" + "x" * 20)
+os.environ.setdefault(
+    "SECRET_KEY", "benchmark-only-secret-key-never-used-in-production-" + "x" * 20
+)
 if os.environ.get("BENCH_DB", "sqlite") == "postgres":
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL)
 else:
     os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}"
 
 from rodtrad.settings import *  # noqa: E402, F403
+
+# WhiteNoise warns that STATIC_ROOT (data/static/) was never collected; the pages do not care.
+warnings.filterwarnings("ignore", message="No directory at")
 
 # Requests are timed in-process; keep the log quiet apart from real problems.
 LOGGING = {
