@@ -52,8 +52,8 @@ bench: install-dev
 	$(PY) -m benchmarks.run
 
 messages: install-dev
-	$(PY) manage.py makemessages -l sv --no-obsolete --add-location file
-	$(PY) manage.py compilemessages
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemessages -l sv --no-obsolete --add-location file -i ".venv/*" -i "tests/*" -i "benchmarks/*"
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py compilemessages -l sv -i .venv
 
 clean:
 	rm -rf $(VENV) data/*.sqlite3*
