@@ -7,6 +7,7 @@ model's own rules or does not load at all. Format: see rodtrad/steering/demo/*.y
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from django.db import transaction
 from rodtrad.lib.yamlfile import FileProblems, Problem, load_located, path_text
 from rodtrad.organisations.models import Membership, Municipality, OrgUnit, OrgUnitKind, User
 from rodtrad.steering import services
-from rodtrad.steering.modelfile import parse_model
+from rodtrad.steering.modelfile import ModelSpec, parse_model
 from rodtrad.steering.models import (
     ClassificationValue,
     Level,
@@ -45,9 +46,14 @@ def demo_files() -> list[Path]:
     return [DEMOS / f"{name}.yaml" for name in DEMO_ORDER if (DEMOS / f"{name}.yaml").exists()]
 
 
+@functools.cache
+def preset_spec(name: str) -> ModelSpec:
+    """A preset's parsed file; the presets ship with the code and do not change while it runs."""
+    return parse_model((PRESETS / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
 def load_preset(name: str, municipality: Municipality, user: User | None = None) -> None:
-    spec = parse_model((PRESETS / f"{name}.yaml").read_text(encoding="utf-8"))
-    services.steering_model_import(municipality=municipality, spec=spec, user=user)
+    services.steering_model_import(municipality=municipality, spec=preset_spec(name), user=user)
 
 
 @transaction.atomic

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -16,7 +16,6 @@ from rodtrad.organisations.models import BUILTIN_KINDS, Municipality, OrgUnit, O
 from rodtrad.steering import rules
 from rodtrad.steering.modelfile import ModelSpec, export_model
 from rodtrad.steering.models import (
-    Classification,
     ClassificationValue,
     ItemStatus,
     Level,
@@ -45,13 +44,44 @@ class StaleEdit(PlanError):
     """Someone else saved the object after this edit began."""
 
 
+def _upsert[M: models.Model](
+    queryset: models.QuerySet[M], rows: list[tuple[str, dict[str, Any]]], **parent: Any
+) -> dict[str, M]:
+    """Create or update the rows of `queryset` keyed by `key`, in two bulk queries.
+
+    `rows` are (key, values) pairs; `parent` are the fields every new row gets.
+    """
+    model = queryset.model
+    existing = {obj.key: obj for obj in queryset}  # type: ignore[attr-defined]
+    result: dict[str, M] = {}
+    new, changed = [], []
+    fields: set[str] = set()
+    for key, values in rows:
+        obj = existing.get(key)
+        if obj is None:
+            obj = model(key=key, **parent, **values)
+            new.append(obj)
+        elif any(getattr(obj, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(obj, name, value)
+            changed.append(obj)
+            fields |= set(values)
+        result[key] = obj
+    model._default_manager.bulk_create(new)
+    if changed:
+        model._default_manager.bulk_update(changed, sorted(fields))
+    return result
+
+
 def ensure_builtin_kinds(municipality: Municipality) -> None:
-    for order, (key, name, name_en) in enumerate(BUILTIN_KINDS):
-        OrgUnitKind.objects.update_or_create(
-            municipality=municipality,
-            key=key,
-            defaults={"name": name, "name_en": name_en, "builtin": True, "order": order},
-        )
+    _upsert(
+        OrgUnitKind.objects.filter(municipality=municipality),
+        [
+            (key, {"name": name, "name_en": name_en, "builtin": True, "order": order})
+            for order, (key, name, name_en) in enumerate(BUILTIN_KINDS)
+        ],
+        municipality=municipality,
+    )
 
 
 @transaction.atomic
@@ -91,12 +121,14 @@ def steering_model_import(
     if problems:
         raise FileProblems(problems)
 
-    for kind in spec.org_unit_kinds:
-        OrgUnitKind.objects.update_or_create(
-            municipality=municipality,
-            key=kind.key,
-            defaults={"name": kind.name, "name_en": kind.name_en, "builtin": False},
-        )
+    _upsert(
+        OrgUnitKind.objects.filter(municipality=municipality),
+        [
+            (k.key, {"name": k.name, "name_en": k.name_en, "builtin": False})
+            for k in spec.org_unit_kinds
+        ],
+        municipality=municipality,
+    )
     kinds = {k.key: k for k in OrgUnitKind.objects.filter(municipality=municipality)}
     if model is None:
         model = SteeringModel(municipality=municipality)
@@ -106,61 +138,72 @@ def steering_model_import(
     model.description, model.source = spec.description, spec.source
     model.save()
 
-    classification_keys = [c.key for c in spec.classifications]
-    model.classifications.exclude(key__in=classification_keys).delete()
-    classifications: dict[str, Classification] = {}
-    for order, c in enumerate(spec.classifications):
-        classification, _created = Classification.objects.update_or_create(
-            model=model,
-            key=c.key,
-            defaults={
-                "name": c.name,
-                "name_en": c.name_en,
-                "kind": c.kind,
-                "multiple": c.multiple,
-                "order": order,
-            },
-        )
-        classifications[c.key] = classification
-        classification.values.exclude(key__in=[v.key for v in c.values]).delete()
-        for value_order, v in enumerate(c.values):
-            ClassificationValue.objects.update_or_create(
-                classification=classification,
-                key=v.key,
-                defaults={
-                    "name": v.name,
-                    "name_en": v.name_en,
-                    "description": v.description,
-                    "order": value_order,
+    model.classifications.exclude(key__in=[c.key for c in spec.classifications]).delete()
+    classifications = _upsert(
+        model.classifications.all(),
+        [
+            (
+                c.key,
+                {
+                    "name": c.name,
+                    "name_en": c.name_en,
+                    "kind": c.kind,
+                    "multiple": c.multiple,
+                    "order": order,
                 },
             )
+            for order, c in enumerate(spec.classifications)
+        ],
+        model=model,
+    )
+    for c in spec.classifications:
+        classification = classifications[c.key]
+        classification.values.exclude(key__in=[v.key for v in c.values]).delete()
+        _upsert(
+            classification.values.all(),
+            [
+                (
+                    v.key,
+                    {
+                        "name": v.name,
+                        "name_en": v.name_en,
+                        "description": v.description,
+                        "order": order,
+                    },
+                )
+                for order, v in enumerate(c.values)
+            ],
+            classification=classification,
+        )
 
     model.levels.exclude(key__in=[lv.key for lv in spec.levels]).delete()
     # Move existing levels out of the way so the new order never collides mid-update.
-    for level in model.levels.all():
-        level.order += 1000
-        level.save(update_fields=["order"])
-    levels: dict[str, Level] = {}
-    for order, lv in enumerate(spec.levels, start=1):
-        level, _created = Level.objects.update_or_create(
-            model=model,
-            key=lv.key,
-            defaults={
-                "name": lv.name,
-                "plural": lv.plural,
-                "name_en": lv.name_en,
-                "plural_en": lv.plural_en,
-                "description": lv.description,
-                "order": order,
-                "link_required": lv.link_required,
-                "horizon": lv.horizon,
-                "assessed": lv.assessed,
-                "has_indicators": lv.indicators,
-                "is_assignment": lv.assignment,
-            },
-        )
-        level.owner_kinds.set([kinds[key] for key in lv.owners])
-        levels[lv.key] = level
+    model.levels.update(order=F("order") + 1000)
+    levels = _upsert(
+        model.levels.all(),
+        [
+            (
+                lv.key,
+                {
+                    "name": lv.name,
+                    "plural": lv.plural,
+                    "name_en": lv.name_en,
+                    "plural_en": lv.plural_en,
+                    "description": lv.description,
+                    "order": order,
+                    "link_required": lv.link_required,
+                    "horizon": lv.horizon,
+                    "assessed": lv.assessed,
+                    "has_indicators": lv.indicators,
+                    "is_assignment": lv.assignment,
+                },
+            )
+            for order, lv in enumerate(spec.levels, start=1)
+        ],
+        model=model,
+    )
+    for lv in spec.levels:
+        levels[lv.key].owner_kinds.set([kinds[key] for key in lv.owners])
     for lv in spec.levels:
         level = levels[lv.key]
         level.parents.set([levels[key] for key in lv.links_to])

@@ -205,7 +205,7 @@ def _field_label(key: str) -> str:
     if key in extra:
         return str(extra[key])
     try:
-        return str(PlanItem._meta.get_field(key).verbose_name)
+        return str(getattr(PlanItem._meta.get_field(key), "verbose_name", key))
     except FieldDoesNotExist:
         return key
 
