@@ -53,6 +53,9 @@ if _database_url:
         _db = dj_database_url.parse(_database_url, conn_max_age=60)
     except (ValueError, KeyError) as exc:
         raise ImproperlyConfigured(f"DATABASE_URL could not be read: {exc}") from None
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        # Plain cursors: one round trip per query, and safe behind a transaction pooler.
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
     if _db["ENGINE"] not in (
         "django.db.backends.postgresql",
         "django.db.backends.sqlite3",

@@ -152,6 +152,9 @@ def item_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     )
 
 
+ITEM_PAGE_CHILDREN = 20
+
+
 def _links_context(
     request: HttpRequest, item: PlanItem, access: Access, can_edit: bool, **extra: Any
 ) -> dict[str, Any]:
@@ -188,7 +191,8 @@ def _item_context(
     )
     if item.plan_year is None:
         scope.plan_year = None
-    children, more = selectors.thread_children(scope, item)
+    # The item page shows the first contributors; the rest load on demand, as in the thread.
+    children, more = selectors.thread_children(scope, item, limit=ITEM_PAGE_CHILDREN)
     return {
         **_links_context(request, item, access, can_edit),
         "ancestors": selectors.ancestors_by_level(item),
