@@ -35,6 +35,21 @@ def new_item(
     )
 
 
+def council_goal_of_2025(world: World) -> PlanItem:
+    """A council goal in a closed year 2025 of the world's plan period."""
+    year_2025 = PlanYear.objects.create(period=world.period, year=2025, status="closed")
+    return services.plan_item_create(
+        user=None,
+        level=world.level("kommunovergripande-mal"),
+        owner=world.kf,
+        period=world.period,
+        plan_year=year_2025,
+        data={"title": "Mål 2025"},
+        parents=[world.direction],
+        values=[world.value("perspektiv", "kramforsbon")],
+    )
+
+
 def test_a_link_to_a_level_the_model_does_not_allow_is_refused(world: World) -> None:
     with pytest.raises(services.PlanError) as info:
         services.plan_link_add(
@@ -59,7 +74,7 @@ def test_a_link_across_municipalities_is_refused(world: World) -> None:
 
 
 def test_a_link_that_closes_a_circle_is_refused(world: World) -> None:
-    # Make goal_b also contribute through goal_a's line: allow namndmal -> namndmal by model.
+    # Let board goals contribute to board goals, so that a circle becomes possible.
     level = world.level("namndmal")
     level.parents.add(level)
     services.plan_link_add(user=world.admin, from_item=world.goal_b, to_item=world.goal_a)
@@ -68,17 +83,7 @@ def test_a_link_that_closes_a_circle_is_refused(world: World) -> None:
 
 
 def test_a_link_between_years_is_refused(world: World) -> None:
-    year_2025 = PlanYear.objects.create(period=world.period, year=2025, status="closed")
-    council_2025 = services.plan_item_create(
-        user=None,
-        level=world.level("kommunovergripande-mal"),
-        owner=world.kf,
-        period=world.period,
-        plan_year=year_2025,
-        data={"title": "Mål 2025"},
-        parents=[world.direction],
-        values=[world.value("perspektiv", "kramforsbon")],
-    )
+    council_2025 = council_goal_of_2025(world)
     with pytest.raises(services.PlanError, match=r"is for 2026 but .* is for 2025"):
         services.plan_link_add(user=world.admin, from_item=world.goal_a, to_item=council_2025)
 
@@ -303,17 +308,9 @@ def test_rollover_creates_a_planning_version_with_links(world: World) -> None:
 
 
 def test_rollover_within_a_period_keeps_links_to_period_items(world: World) -> None:
-    year_2025 = PlanYear.objects.create(period=world.period, year=2025, status="closed")
-    council = services.plan_item_create(
-        user=None,
-        level=world.level("kommunovergripande-mal"),
-        owner=world.kf,
-        period=world.period,
-        plan_year=year_2025,
-        data={"title": "Mål 2025"},
-        parents=[world.direction],
-        values=[world.value("perspektiv", "kramforsbon")],
-    )
+    council = council_goal_of_2025(world)
+    year_2025 = council.plan_year
+    assert year_2025 is not None
     PlanYear.objects.filter(pk=world.year.pk).update(year=2024)  # free 2026 for the rollover
     target = services.plan_year_rollover(user=world.controller, source=year_2025, target_year=2026)
     copy = PlanItem.objects.get(copied_from=council)
