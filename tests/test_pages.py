@@ -195,3 +195,13 @@ def test_long_lists_of_contributors_come_in_pages(world: World) -> None:
     )
     assert rest.count('class="tree-node"') == 7
     assert "offset=" not in rest and "<ul" not in rest
+
+
+def test_the_browsers_language_does_not_switch_the_interface(world: World) -> None:
+    client = world.client(world.reader)
+    url = reverse("steering:thread", args=["2282"])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="sv">' in html
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert '<html lang="en">' in html
