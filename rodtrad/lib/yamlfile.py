@@ -78,15 +78,39 @@ def load_located(text: str) -> Located:
     problems: list[Problem] = []
     constructor = SafeConstructor()
     if root is not None:
-        located.data = _convert(root, (), located, constructor, problems)
+        try:
+            located.data = _convert(root, (), located, constructor, problems, set())
+        except _Alias as alias:
+            raise FileProblems(
+                [Problem(alias.line, "", "anchors and aliases (& and *) are not allowed")]
+            ) from None
+        except (yaml.YAMLError, ValueError, TypeError, AttributeError, RecursionError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark else None
+            raise FileProblems([Problem(line, "", f"a value could not be read: {exc}")]) from None
     if problems:
         raise FileProblems(problems)
     return located
 
 
+class _Alias(Exception):
+    def __init__(self, line: int):
+        self.line = line
+
+
 def _convert(
-    node: Node, path: Path, located: Located, constructor: SafeConstructor, problems: list[Problem]
+    node: Node,
+    path: Path,
+    located: Located,
+    constructor: SafeConstructor,
+    problems: list[Problem],
+    seen: set[int],
 ) -> Any:
+    # An alias is the same node met twice. Refusing them keeps a small file from expanding
+    # into millions of values (and from referring to itself).
+    if id(node) in seen:
+        raise _Alias(node.start_mark.line + 1)
+    seen.add(id(node))
     located.lines[path] = node.start_mark.line + 1
     if isinstance(node, MappingNode):
         result: dict[Any, Any] = {}
@@ -108,11 +132,11 @@ def _convert(
                 )
                 continue
             located.lines[(*path, key)] = key_node.start_mark.line + 1
-            result[key] = _convert(value_node, (*path, key), located, constructor, problems)
+            result[key] = _convert(value_node, (*path, key), located, constructor, problems, seen)
         return result
     if isinstance(node, SequenceNode):
         return [
-            _convert(child, (*path, index), located, constructor, problems)
+            _convert(child, (*path, index), located, constructor, problems, seen)
             for index, child in enumerate(node.value)
         ]
     assert isinstance(node, ScalarNode)

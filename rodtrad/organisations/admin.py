@@ -232,6 +232,11 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
     list_display = ["username", "first_name", "last_name", "municipality", "is_staff"]
     list_filter = ["municipality", "is_staff"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        """Platform staff are out of reach of a municipality's administrator."""
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(is_superuser=False)
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """A municipality administrator's new users belong to their municipality."""
         ids = administered_municipality_ids(request)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -132,8 +133,9 @@ class OrgUnit(models.Model):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.parent is not None and self.parent.municipality_id != self.municipality_id:
-            raise ValueError("An org unit's parent must belong to the same municipality.")
+        problem = self.parent_problem()
+        if problem:
+            raise ValueError(problem)
         if not self.pk:
             super().save(*args, **kwargs)
             kwargs.pop("force_insert", None)
@@ -147,6 +149,21 @@ class OrgUnit(models.Model):
         super().save(*args, **kwargs)
         if old_path and old_path != self.path:
             self._move_descendants(old_path)
+
+    def clean(self) -> None:
+        problem = self.parent_problem()
+        if problem:
+            raise ValidationError({"parent": problem})
+
+    def parent_problem(self) -> str:
+        """Why the chosen parent would break the tree; empty if it is fine."""
+        if self.parent is None:
+            return ""
+        if self.parent.municipality_id != self.municipality_id:
+            return str(_("The parent must belong to the same municipality."))
+        if self.pk and (self.parent.pk == self.pk or self.parent.path.startswith(self.path)):
+            return str(_("A unit cannot be placed under itself or under a unit below it."))
+        return ""
 
     def _move_descendants(self, old_path: str) -> None:
         moved = []

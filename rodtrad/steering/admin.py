@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from rodtrad.organisations.admin import ScopedAdmin, ScopedChoicesMixin
+from rodtrad.steering import rules
 from rodtrad.steering.modelfile import export_model
 from rodtrad.steering.models import (
     Classification,
@@ -114,8 +118,42 @@ class LinkInline(admin.TabularInline):
         return False
 
 
+class PlanItemAdminForm(forms.ModelForm):
+    """The same rules as the item pages: owner kind, year, classifications, links."""
+
+    class Meta:
+        model = PlanItem
+        fields = "__all__"  # noqa: DJ007  (the admin shows every field of an item)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        item = self.instance
+        for name in ("level", "owner", "period", "plan_year", "assigned_by"):
+            if name in data:
+                setattr(item, name, data[name])
+        problems = rules.item_problems(item, values=list(data.get("classifications") or []))
+        if item.pk:
+            for link in item.links_up.select_related("to_item__level", "to_item__plan_year"):
+                problems += rules.link_problems(item, link.to_item, adding=False)
+            for link in item.links_down.select_related("from_item__level"):
+                problems += rules.link_problems(link.from_item, item, adding=False)
+        if problems:
+            raise forms.ValidationError(problems)
+        return data
+
+
 @admin.register(PlanItem)
 class PlanItemAdmin(ScopedAdmin):
+    form = PlanItemAdminForm
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        """Not while items contribute to it: their links would go with it."""
+        if isinstance(obj, PlanItem) and obj.links_down.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
     list_display = ["title", "level", "owner", "plan_year", "status"]
     list_filter = ["municipality", "level__model", "status"]
     search_fields = ["title", "number"]

@@ -142,14 +142,23 @@ class _Reader:
             self.error(path, _("the key %(key)r is missing") % {"key": key})
         return value
 
-    def text(self, data: dict, key: str, path: Path, default: str = "") -> str:
+    def text(
+        self, data: dict, key: str, path: Path, default: str = "", max_length: int | None = None
+    ) -> str:
         value = data.get(key, default)
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.error((*path, key), _("expected text"))
             return default
-        return str(value).strip()
+        text = str(value).strip()
+        if max_length is not None and len(text) > max_length:
+            self.error(
+                (*path, key),
+                _("at most %(max)s characters, not %(length)s")
+                % {"max": max_length, "length": len(text)},
+            )
+        return text
 
     def key(self, data: dict, path: Path) -> str:
         value = self.text(data, "key", path)
@@ -225,8 +234,8 @@ def parse_model(text: str | bytes) -> ModelSpec:
             % {"value": top["format"], "format": FORMAT},
         )
     spec = ModelSpec(
-        name=reader.text(top, "name", ()),
-        name_en=reader.text(top, "name_en", ()),
+        name=reader.text(top, "name", (), max_length=150),
+        name_en=reader.text(top, "name_en", (), max_length=150),
         description=reader.text(top, "description", ()),
         source=reader.text(top, "source", ()),
     )
@@ -236,8 +245,8 @@ def parse_model(text: str | bytes) -> ModelSpec:
         data = reader.mapping(raw, path, {"key", "name", "name_en"}, {"key", "name"})
         kind = KindSpec(
             reader.key(data, path),
-            reader.text(data, "name", path),
-            reader.text(data, "name_en", path),
+            reader.text(data, "name", path, max_length=80),
+            reader.text(data, "name_en", path, max_length=80),
         )
         if kind.key in kinds:
             reader.error((*path, "key"), _("the kind %(key)r is defined twice") % {"key": kind.key})
@@ -261,10 +270,17 @@ def parse_model(text: str | bytes) -> ModelSpec:
                     ("levels", index, "links_to", link_index),
                     _("unknown level %(key)r") % {"key": target},
                 )
-        if level.link_required and not level.links_to:
+        for field_name, keys in (("links_to", level.links_to), ("owners", level.owners)):
+            for dup_index, key in enumerate(keys):
+                if key in keys[:dup_index]:
+                    reader.error(
+                        ("levels", index, field_name, dup_index),
+                        _("%(key)r is named twice") % {"key": key},
+                    )
+        if level.link_required and not [k for k in level.links_to if k != level.key]:
             reader.error(
                 ("levels", index, "link_required"),
-                _("an upward link is required but links_to names no level"),
+                _("an upward link is required but links_to names no level above this one"),
             )
     if reader.problems:
         raise FileProblems(reader.problems)
@@ -305,8 +321,8 @@ def _classification(reader: _Reader, raw: Any, path: Path) -> ClassificationSpec
         )
     spec = ClassificationSpec(
         key=reader.key(data, path),
-        name=reader.text(data, "name", path),
-        name_en=reader.text(data, "name_en", path),
+        name=reader.text(data, "name", path, max_length=80),
+        name_en=reader.text(data, "name_en", path, max_length=80),
         kind=kind,
         multiple=reader.boolean(data, "multiple", path, True),
         values=[],
@@ -343,8 +359,8 @@ def _classification(reader: _Reader, raw: Any, path: Path) -> ClassificationSpec
             spec.values.append(
                 ValueSpec(
                     value_key,
-                    reader.text(vdata, "name", vpath),
-                    reader.text(vdata, "name_en", vpath),
+                    reader.text(vdata, "name", vpath, max_length=150),
+                    reader.text(vdata, "name_en", vpath, max_length=150),
                     reader.text(vdata, "description", vpath),
                 )
             )
@@ -412,10 +428,10 @@ def _level(
         rules[key] = rule == "required"
     return LevelSpec(
         key=reader.key(data, path),
-        name=reader.text(data, "name", path),
-        plural=reader.text(data, "plural", path),
-        name_en=reader.text(data, "name_en", path),
-        plural_en=reader.text(data, "plural_en", path),
+        name=reader.text(data, "name", path, max_length=80),
+        plural=reader.text(data, "plural", path, max_length=80),
+        name_en=reader.text(data, "name_en", path, max_length=80),
+        plural_en=reader.text(data, "plural_en", path, max_length=80),
         description=reader.text(data, "description", path),
         owners=owners,
         links_to=reader.key_list(data, "links_to", path),

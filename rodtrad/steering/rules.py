@@ -17,7 +17,6 @@ from rodtrad.steering.models import (
     ClassificationValue,
     Horizon,
     Level,
-    LevelClassification,
     PlanItem,
     PlanLink,
     PlanPeriod,
@@ -174,10 +173,7 @@ def classification_problems(level: Level, values: list[ClassificationValue]) -> 
     by_classification: dict[int, list[ClassificationValue]] = defaultdict(list)
     for value in values:
         by_classification[value.classification_id].append(value)
-    rules = {
-        rule.classification_id: rule
-        for rule in LevelClassification.objects.filter(level=level).select_related("classification")
-    }
+    rules = {rule.classification_id: rule for rule in level.classification_rules.all()}
     for classification_id, chosen in by_classification.items():
         rule = rules.get(classification_id)
         if rule is None:
@@ -276,7 +272,13 @@ def validate_plan(municipality: Municipality) -> list[str]:
     items = (
         PlanItem.objects.filter(municipality=municipality)
         .select_related("level", "owner__kind", "plan_year", "period")
-        .prefetch_related("classifications__classification", "contributes_to")
+        .prefetch_related(
+            "classifications__classification",
+            "contributes_to",
+            "level__owner_kinds",
+            "level__parents",
+            "level__classification_rules__classification",
+        )
     )
     for item in items:
         for problem in item_problems(

@@ -96,7 +96,7 @@ def resolve_scope(municipality: Municipality, params: dict[str, str]) -> Scope:
     if wanted_unit:
         unit = OrgUnit.objects.filter(municipality=municipality, pk=wanted_unit).first()
     level = None
-    wanted_level = params.get("level")
+    wanted_level = (params.get("level") or "").replace("\x00", "")
     if wanted_level:
         level = Level.objects.filter(model__municipality=municipality, key=wanted_level).first()
     value = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -212,6 +212,21 @@ def steering_model_import(
             LevelClassification(level=level, classification=classifications[key], required=req)
             for key, req in lv.classifications.items()
         )
+    # The plan must still hold under the new model: a changed owner, horizon, link rule or
+    # classification rule that existing items break refuses the whole import.
+    broken = rules.validate_plan(municipality)
+    if broken:
+        shown = [
+            Problem(
+                None,
+                "",
+                _("the plan would break the new model: %(problem)s") % {"problem": problem},
+            )
+            for problem in broken[:20]
+        ]
+        if len(broken) > 20:
+            shown.append(Problem(None, "", _("and %(count)s more") % {"count": len(broken) - 20}))
+        raise FileProblems(shown)
     record(
         user=user,
         municipality=municipality,
@@ -546,12 +561,18 @@ def plan_year_rollover(*, user: User | None, source: PlanYear, target_year: int)
         )
     if PlanYear.objects.filter(period=target_period, year=target_year).exists():
         raise PlanError([_("A plan for %(year)s already exists.") % {"year": target_year}])
-    target = PlanYear.objects.create(
-        period=target_period,
-        year=target_year,
-        status=PlanYearStatus.PLANNING,
-        rolled_over_from=source,
-    )
+    try:
+        with transaction.atomic():
+            target = PlanYear.objects.create(
+                period=target_period,
+                year=target_year,
+                status=PlanYearStatus.PLANNING,
+                rolled_over_from=source,
+            )
+    except IntegrityError:  # someone else created it a moment ago
+        raise PlanError(
+            [_("A plan for %(year)s already exists.") % {"year": target_year}]
+        ) from None
     new_period = target_period.pk != source.period_id
     to_copy = Q(plan_year=source)
     if new_period:
@@ -559,6 +580,7 @@ def plan_year_rollover(*, user: User | None, source: PlanYear, target_year: int)
     originals = list(
         PlanItem.objects.filter(to_copy)
         .exclude(status__in=[ItemStatus.DONE, ItemStatus.CANCELLED])
+        .select_related("level")
         .prefetch_related("classifications")
     )
     copies: dict[int, PlanItem] = {}
@@ -606,6 +628,22 @@ def plan_year_rollover(*, user: User | None, source: PlanYear, target_year: int)
                 )
             )
     PlanLink.objects.bulk_create(new_links)
+    linked = {link.from_item_id for link in new_links}
+    orphans = [
+        copy.title
+        for original, copy in zip(originals, copies.values(), strict=True)
+        if original.level.link_required and copy.pk not in linked
+    ]
+    if orphans:
+        raise PlanError(
+            [
+                _(
+                    "These items would lose every link upward because what they contribute to is "
+                    "done or cancelled; link them to something else first: %(items)s"
+                )
+                % {"items": "; ".join(f"“{title}”" for title in orphans)}
+            ]
+        )
     record(
         user=user,
         municipality=municipality,

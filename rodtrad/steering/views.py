@@ -123,7 +123,7 @@ def thread_children(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     item, _access, _can_edit = _get_item_for_user(request, code, pk)
     scope = selectors.resolve_scope(item.municipality, request.GET)
     try:
-        offset = max(0, int(request.GET.get("offset", "0")))
+        offset = min(max(0, int(request.GET.get("offset", "0"))), 1_000_000)
     except ValueError:
         offset = 0
     children, more = selectors.thread_children(scope, item, offset)
@@ -160,7 +160,7 @@ def _links_context(
 ) -> dict[str, Any]:
     """What the links section of the item page needs, and nothing more (htmx answers)."""
     parents = list(item.contributes_to.select_related("level", "owner", "plan_year"))
-    search = request.GET.get("sok", "").strip()
+    search = request.GET.get("sok", "").replace("\x00", "").strip()
     link_form = None
     if can_edit and item.level.parents.exists():
         candidates = selectors.parent_candidates(
@@ -233,7 +233,9 @@ def item_create(request: HttpRequest, code: str) -> HttpResponse:
     if not access.can_edit_anything:
         raise PermissionDenied
     model = _model_or_404(municipality)
-    level = model.levels.filter(key=request.GET.get("level") or request.POST.get("level")).first()
+    level = model.levels.filter(
+        key=(request.GET.get("level") or request.POST.get("level") or "").replace("\x00", "")
+    ).first()
     if level is None:
         levels = list(model.levels.prefetch_related("owner_kinds"))
         return render(
