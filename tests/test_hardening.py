@@ -118,3 +118,32 @@ def test_the_admin_keeps_items_that_others_contribute_to(world: World) -> None:
     url = reverse("admin:steering_planitem_delete", args=[world.goal_a.pk])
     assert world.client(world.admin).post(url, {"post": "yes"}).status_code == 403
     assert PlanItem.objects.filter(pk=world.goal_a.pk).exists()
+
+
+def test_admin_changes_to_many_to_many_fields_are_audited(world: World) -> None:
+    from rodtrad.organisations.models import AuditEvent
+
+    level = world.level("aktivitet")
+    client = world.client(world.admin)
+    url = reverse("admin:steering_level_change", args=[level.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name) for name in form.fields}
+    data = {k: v for k, v in data.items() if v is not None}
+    data["owner_kinds"] = [world.school.kind_id]  # only units own activities from now on
+    data["parents"] = [p.pk for p in level.parents.all()]
+    for key in ("link_required", "assessed", "has_indicators", "is_assignment"):
+        if not data.get(key):
+            data.pop(key, None)
+    data.update(
+        {
+            "classification_rules-TOTAL_FORMS": "0",
+            "classification_rules-INITIAL_FORMS": "0",
+            "classification_rules-MIN_NUM_FORMS": "0",
+            "classification_rules-MAX_NUM_FORMS": "1000",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    event = AuditEvent.objects.filter(action="admin-change", object_id=str(level.pk)).latest("id")
+    assert event.after == {"owner_kinds": [world.school.kind_id]}
+    assert event.before is not None and len(event.before["owner_kinds"]) == 4

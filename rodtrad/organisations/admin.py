@@ -78,6 +78,16 @@ def _audit_values(obj: Model) -> dict[str, Any]:
     }
 
 
+def _many_to_many(obj: Model) -> dict[str, list[int]]:
+    """The ids each many-to-many field of `obj` holds, for the audit log."""
+    if obj.pk is None:
+        return {}
+    return {
+        field.name: sorted(getattr(obj, field.name).values_list("pk", flat=True))
+        for field in obj._meta.many_to_many
+    }
+
+
 def _municipality_of(obj: Model, path: str) -> Municipality | None:
     target: Any = obj
     if path == "pk":
@@ -132,6 +142,54 @@ class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
             before=before,
             after=after,
         )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Many-to-many changes (owners, links between levels, classifications) are audited."""
+        obj = form.instance
+        before = _many_to_many(obj) if change else {}
+        super().save_related(request, form, formsets, change)
+        after = _many_to_many(obj)
+        changed = sorted(key for key in after if before.get(key) != after[key])
+        if change and changed:
+            record(
+                user=request.user,  # type: ignore[arg-type]
+                municipality=_municipality_of(obj, self.municipality_path),
+                action="admin-change",
+                obj=obj,
+                before={key: before.get(key) for key in changed},
+                after={key: after[key] for key in changed},
+            )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Rows added, changed or deleted in an inline table are audited one by one."""
+        super().save_formset(request, form, formset, change)
+        municipality = _municipality_of(form.instance, self.municipality_path)
+        user: Any = request.user
+        for obj in formset.new_objects:
+            record(
+                user=user,
+                municipality=municipality,
+                action="admin-add",
+                obj=obj,
+                after=_audit_values(obj),
+            )
+        for obj, fields in formset.changed_objects:
+            values = _audit_values(obj)
+            record(
+                user=user,
+                municipality=municipality,
+                action="admin-change",
+                obj=obj,
+                after={key: values.get(key) for key in fields},
+            )
+        for obj in formset.deleted_objects:
+            record(
+                user=user,
+                municipality=municipality,
+                action="admin-delete",
+                obj=obj,
+                before=_audit_values(obj),
+            )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         record(
