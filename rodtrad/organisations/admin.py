@@ -121,6 +121,27 @@ class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
                 scoped.append(entry)
         return scoped
 
+    def _audit(
+        self,
+        request: HttpRequest,
+        obj: Any,
+        action: str,
+        *,
+        owner: Any = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        """One audit event for a write made here; `owner` is the object that ties it to a
+        municipality (the row itself, or the parent of an inline row)."""
+        record(
+            user=request.user,  # type: ignore[arg-type]
+            municipality=_municipality_of(owner or obj, self.municipality_path),
+            action=action,
+            obj=obj,
+            before=before,
+            after=after,
+        )
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         before = None
         if change and obj.pk:
@@ -134,13 +155,8 @@ class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
             changed = {k for k in after if before.get(k) != after.get(k)}
             before = {k: before.get(k) for k in changed}
             after = {k: after[k] for k in changed}
-        record(
-            user=request.user,  # type: ignore[arg-type]
-            municipality=_municipality_of(obj, self.municipality_path),
-            action="admin-change" if change else "admin-add",
-            obj=obj,
-            before=before,
-            after=after,
+        self._audit(
+            request, obj, "admin-change" if change else "admin-add", before=before, after=after
         )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
@@ -151,11 +167,10 @@ class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
         after = _many_to_many(obj)
         changed = sorted(key for key in after if before.get(key) != after[key])
         if change and changed:
-            record(
-                user=request.user,  # type: ignore[arg-type]
-                municipality=_municipality_of(obj, self.municipality_path),
-                action="admin-change",
-                obj=obj,
+            self._audit(
+                request,
+                obj,
+                "admin-change",
                 before={key: before.get(key) for key in changed},
                 after={key: after[key] for key in changed},
             )
@@ -163,42 +178,18 @@ class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Rows added, changed or deleted in an inline table are audited one by one."""
         super().save_formset(request, form, formset, change)
-        municipality = _municipality_of(form.instance, self.municipality_path)
-        user: Any = request.user
+        parent = form.instance
         for obj in formset.new_objects:
-            record(
-                user=user,
-                municipality=municipality,
-                action="admin-add",
-                obj=obj,
-                after=_audit_values(obj),
-            )
+            self._audit(request, obj, "admin-add", owner=parent, after=_audit_values(obj))
         for obj, fields in formset.changed_objects:
             values = _audit_values(obj)
-            record(
-                user=user,
-                municipality=municipality,
-                action="admin-change",
-                obj=obj,
-                after={key: values.get(key) for key in fields},
-            )
+            after = {key: values.get(key) for key in fields}
+            self._audit(request, obj, "admin-change", owner=parent, after=after)
         for obj in formset.deleted_objects:
-            record(
-                user=user,
-                municipality=municipality,
-                action="admin-delete",
-                obj=obj,
-                before=_audit_values(obj),
-            )
+            self._audit(request, obj, "admin-delete", owner=parent, before=_audit_values(obj))
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        record(
-            user=request.user,  # type: ignore[arg-type]
-            municipality=_municipality_of(obj, self.municipality_path),
-            action="admin-delete",
-            obj=obj,
-            before=_audit_values(obj),
-        )
+        self._audit(request, obj, "admin-delete", before=_audit_values(obj))
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
