@@ -185,12 +185,7 @@ def _links_context(
 def _item_context(
     request: HttpRequest, item: PlanItem, access: Access, can_edit: bool
 ) -> dict[str, Any]:
-    scope = selectors.resolve_scope(
-        item.municipality,
-        {"period": str(item.period_id), "year": str(item.plan_year.year if item.plan_year else "")},
-    )
-    if item.plan_year is None:
-        scope.plan_year = None
+    scope = _candidate_scope(item)  # the item's own period and year
     # The item page shows the first contributors; the rest load on demand, as in the thread.
     children, more = selectors.thread_children(scope, item, limit=ITEM_PAGE_CHILDREN)
     return {
