@@ -26,6 +26,7 @@ from rodtrad.steering.models import (
     PlanPeriod,
     PlanYear,
 )
+from rodtrad.steering.signals import demo_loaded
 
 PRESETS = Path(__file__).resolve().parent / "presets"
 DEMOS = Path(__file__).resolve().parent / "demo"
@@ -169,6 +170,7 @@ def load_demo_file(path: Path) -> Municipality | None:
         if not progress:
             raise fail(remaining[0].path, "circular references between items")
         remaining = [item for item in remaining if item.created is None]
+    demo_loaded.send(sender=Municipality, municipality=municipality, name=path.stem)
     return municipality
 
 

@@ -27,6 +27,7 @@ from rodtrad.steering.models import (
     PlanYearStatus,
     SteeringModel,
 )
+from rodtrad.steering.signals import plan_changed
 
 if TYPE_CHECKING:
     from rodtrad.organisations.models import User
@@ -227,6 +228,7 @@ def steering_model_import(
         if len(broken) > 20:
             shown.append(Problem(None, "", _("and %(count)s more") % {"count": len(broken) - 20}))
         raise FileProblems(shown)
+    plan_changed.send(sender=SteeringModel, municipality=municipality)
     record(
         user=user,
         municipality=municipality,
@@ -354,6 +356,7 @@ def plan_item_create(
         "contributes_to": [p.pk for p in parents],
         "classifications": sorted(v.key for v in values),
     }
+    plan_changed.send(sender=PlanItem, municipality=item.municipality)
     record(user=user, municipality=item.municipality, action="create", obj=item, after=after)
     return item
 
@@ -417,6 +420,7 @@ def plan_item_update(
     after = current.snapshot() | {"classifications": sorted(v.key for v in values)}
     changed_before = {k: v for k, v in before.items() if after.get(k) != v}
     changed_after = {k: v for k, v in after.items() if before.get(k) != v}
+    plan_changed.send(sender=PlanItem, municipality=current.municipality)
     record(
         user=user,
         municipality=current.municipality,
@@ -447,6 +451,7 @@ def plan_item_delete(*, user: User | None, item: PlanItem) -> None:
     before = item.snapshot() | {"contributes_to": [p.pk for p in item.contributes_to.all()]}
     record(user=user, municipality=item.municipality, action="delete", obj=item, before=before)
     item.delete()
+    plan_changed.send(sender=PlanItem, municipality=item.municipality)
 
 
 @transaction.atomic
@@ -464,6 +469,7 @@ def plan_link_add(
         raise PlanError(problems)
     link = PlanLink.objects.create(from_item=from_item, to_item=to_item, created_by=_user(user))
     PlanItem.objects.filter(pk=from_item.pk).update(version=from_item.version + 1)
+    plan_changed.send(sender=PlanLink, municipality=from_item.municipality)
     record(
         user=user,
         municipality=from_item.municipality,
@@ -504,6 +510,7 @@ def plan_link_remove(
         )
     link.delete()
     PlanItem.objects.filter(pk=from_item.pk).update(version=from_item.version + 1)
+    plan_changed.send(sender=PlanLink, municipality=from_item.municipality)
     record(
         user=user,
         municipality=from_item.municipality,
@@ -644,6 +651,7 @@ def plan_year_rollover(*, user: User | None, source: PlanYear, target_year: int)
                 % {"items": "; ".join(f"“{title}”" for title in orphans)}
             ]
         )
+    plan_changed.send(sender=PlanYear, municipality=municipality)
     record(
         user=user,
         municipality=municipality,

@@ -19,7 +19,7 @@ from rodtrad.lib.yamlfile import FileProblems
 from rodtrad.organisations.access import Access, get_municipality_for_user
 from rodtrad.organisations.audit import history
 from rodtrad.organisations.models import AuditEvent, Municipality
-from rodtrad.steering import rules, selectors, services
+from rodtrad.steering import extensions, rules, selectors, services
 from rodtrad.steering.forms import AdoptForm, ItemForm, LinkForm, ModelFileForm, PeriodForm
 from rodtrad.steering.modelfile import export_model, parse_model, problem_text
 from rodtrad.steering.models import (
@@ -66,6 +66,7 @@ def municipality_home(request: HttpRequest, code: str) -> HttpResponse:
     levels = list(model.levels.all()) if model else []
     level_counts = [(level, counts.get(level.pk, 0)) for level in levels]
     top = selectors.thread_roots(scope)[:5] if model else []
+    extensions.decorate(municipality, top)
     gaps = rules.find_gaps(municipality, scope.period, scope.plan_year) if scope.period else []
     my_units = list(access.units)
     mine = (
@@ -99,6 +100,7 @@ def thread(request: HttpRequest, code: str) -> HttpResponse:
     scope = selectors.resolve_scope(municipality, request.GET)
     model = _model_or_404(municipality)
     roots = selectors.thread_roots(scope)
+    extensions.decorate(municipality, roots)
     classifications = Classification.objects.filter(model=model).prefetch_related("values")
     unit_options = selectors.unit_options(municipality, scope.unit)
     return render(
@@ -127,6 +129,7 @@ def thread_children(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     except ValueError:
         offset = 0
     children, more = selectors.thread_children(scope, item, offset)
+    extensions.decorate(item.municipality, children)
     # The first page is a list; later pages are list items that replace the "more" button.
     partial = "children" if offset == 0 else "children_page"
     return render(
@@ -188,6 +191,7 @@ def _item_context(
     scope = _candidate_scope(item)  # the item's own period and year
     # The item page shows the first contributors; the rest load on demand, as in the thread.
     children, more = selectors.thread_children(scope, item, limit=ITEM_PAGE_CHILDREN)
+    extensions.decorate(item.municipality, [item, *children])
     return {
         **_links_context(request, item, access, can_edit),
         "ancestors": selectors.ancestors_by_level(item),
@@ -196,6 +200,7 @@ def _item_context(
         "scope": scope,
         "classifications": item.classifications.select_related("classification"),
         "events": _history_rows(item),
+        "panels": extensions.panels(request, item, access, can_edit),
     }
 
 
