@@ -344,6 +344,7 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection
 
+    from benchmarks import indicators as bench_indicators
     from benchmarks import stockholm
     from rodtrad.organisations.models import Membership, Role
     from rodtrad.steering import rules
@@ -373,6 +374,22 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
         log(f"validate_plan: {len(problems)} problems in {time.perf_counter() - checked:.1f} s")
         if problems:
             raise SystemExit("The generated plan breaks its model:\n" + "\n".join(problems[:20]))
+
+    # Indicators (issue 3): 2,000 on the big plan; the catalogue; a 100k-value file; roll-up.
+    indicator_setup = bench_indicators.setup(generated.municipality)
+    log(f"{len(indicator_setup.indicators)} indicators in {indicator_setup.seconds:.1f} s")
+    catalogue_s = bench_indicators.catalogue_import()
+    csv_data = bench_indicators.values_csv(indicator_setup.indicators)
+    values_s, _summary = bench_indicators.values_import(
+        generated.municipality, generated.controller, csv_data
+    )
+    rollup = bench_indicators.rollup_times(
+        generated.municipality, indicator_setup.indicators[0], runs=max(5, args.requests // 5)
+    )
+    log(
+        f"catalogue {catalogue_s:.2f} s, 100k values {values_s:.2f} s, roll-up first "
+        f"{rollup['first_ms']} ms then p50 {ms(rollup['samples'], 50)} ms"
+    )
 
     small_user = (
         Membership.objects.filter(org_unit__municipality=small, role=Role.CONTROLLER)
@@ -404,6 +421,11 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
             queries_big[name], "queries", f"<= {name}_queries_small (does not grow with the tree)"
         )
     figures["generation_s"] = figure(round(generated.seconds, 1), "s", 60)
+    figures["kolada_catalogue_import_s"] = figure(round(catalogue_s, 2), "s", 2)
+    figures["values_import_100k_s"] = figure(round(values_s, 2), "s", 5)
+    figures["rollup_stockholm_ms"] = figure(ms(rollup["samples"], 50), "ms", 200)
+    figures["rollup_stockholm_p95_ms"] = figure(ms(rollup["samples"], 95), "ms", "informational")
+    figures["rollup_stockholm_first_ms"] = figure(rollup["first_ms"], "ms", "informational")
     with connection.cursor() as cursor:
         cursor.execute(
             "select version()" if connection.vendor == "postgresql" else "select sqlite_version()"

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "rodtrad.organisations",
     "rodtrad.steering",
+    "rodtrad.indicators",
 ]
 
 MIDDLEWARE = [

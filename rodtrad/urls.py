@@ -6,4 +6,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("rodtrad.organisations.urls")),
     path("", include("rodtrad.steering.urls")),
+    path("", include("rodtrad.indicators.urls")),
 ]
