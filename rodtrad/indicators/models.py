@@ -46,6 +46,7 @@ class Source(models.TextChoices):
     MANUAL = "manual", _("Entered by hand")
     KOLADA = "kolada", _("Kolada")
     FILE = "file", _("File import")
+    LEDGER = "ledger", _("Computed from the ledger")
 
 
 class Gender(models.TextChoices):
