@@ -397,12 +397,14 @@ def test_xlsx_import_reads_numbers_and_text(world: World) -> None:
     sheet.append([indicator.pk, 2024, "K", 8.9])
     sheet.append([indicator.pk, "2024", "M", "4,6"])
     sheet.append([indicator.pk, 2024, None, 7.9])
+    sheet.append([indicator.pk, datetime.datetime(2025, 12, 31), None, 7.5])  # a date
     buffer = io.BytesIO()
     book.save(buffer)
     response = _post_file(w, w.editor_a, "sjuk.xlsx", buffer.getvalue())
     assert response.status_code == 200, response.content.decode()[:3000]
-    got = {v.gender: v.value for v in Value.objects.filter(indicator=indicator)}
+    got = {v.gender: v.value for v in Value.objects.filter(indicator=indicator, year=2024)}
     assert got == {"K": D("8.9"), "M": D("4.6"), "T": D("7.9")}
+    assert Value.objects.get(indicator=indicator, year=2025).value == D("7.5")
     broken = _post_file(w, w.editor_a, "trasig.xlsx", b"not a zip at all")
     assert broken.status_code == 422
     assert "kunde inte läsas" in broken.content.decode()

@@ -2,8 +2,9 @@
 
 Columns (headings in Swedish or English, any order, case and spacing ignored):
 - `indikator` / `indicator`: the indicator's number (as shown on its page) or exact title.
-- `period`: "2026", "2026-04", "2026 T1", "2026 H1"; or a plan period ("2023–2026") for a
-  row that only sets the period-end target.
+- `period`: "2026", "2026-04", "2026 T1", "2026 H1"; a date ("2026-04-30", "30.4.2026": the
+  indicator's period that contains it); or a plan period ("2023–2026") for a row that only
+  sets the period-end target.
 - `värde` / `value`: the value ("1 234,5", also with a non-breaking space); empty = missing.
 - `kön` / `gender` (optional): T, K or M (default T).
 - `område` / `area` (optional): another area's code (a comparison group, 0000 Riket).
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rodtrad.indicators.models import Frequency, Indicator, PeriodKind, Source
+from rodtrad.indicators.models import MONTHS_PER, Frequency, Indicator, PeriodKind, Source
 from rodtrad.indicators.services import (
     ImportSummary,
     IndicatorError,
@@ -36,7 +37,7 @@ from rodtrad.indicators.services import (
     targets_set,
     values_write,
 )
-from rodtrad.lib.swedish import FormatError, parse_decimal, parse_period
+from rodtrad.lib.swedish import FormatError, parse_date, parse_decimal, parse_period
 from rodtrad.lib.tabular import Table, TableError, read_table
 from rodtrad.steering.models import PlanPeriod
 
@@ -204,15 +205,24 @@ def values_import(
         else:
             try:
                 parsed = parse_period(period_text)
+                year, kind, number_in_year = parsed.year, parsed.kind, parsed.number
             except FormatError:
-                problem(
-                    row,
-                    "period",
-                    _("“%(text)s” is not a period; write 2026, 2026-04, 2026 T1 or 2026 H1.")
-                    % {"text": period_text[:40]},
+                # A date (Excel turns "2026-04" into one) means the indicator's period
+                # that contains it.
+                try:
+                    day = parse_date(period_text)
+                except FormatError:
+                    problem(
+                        row,
+                        "period",
+                        _("“%(text)s” is not a period; write 2026, 2026-04, 2026 T1 or 2026 H1.")
+                        % {"text": period_text[:40]},
+                    )
+                    continue
+                year, kind = day.year, indicator.frequency
+                number_in_year = (
+                    None if kind == Frequency.YEAR else (day.month - 1) // MONTHS_PER[kind] + 1
                 )
-                continue
-            year, kind, number_in_year = parsed.year, parsed.kind, parsed.number
             if kind not in (Frequency.YEAR, indicator.frequency):
                 problem(
                     row,
