@@ -55,7 +55,10 @@ of row prefixes. :func:`parse` drives the reader and hands vouchers and balances
 For speed a voucher's rows are plain tuples (:data:`TransRow`: account, objects, amount, date,
 text, quantity); :class:`Trans` is the same tuple with names (``voucher.named``). Rows of the
 common form ``#TRANS account {objects} amount`` take a fast path (the ``account {objects}``
-prefix is parsed once and cached); everything else goes through the general tokenizer.
+prefix is parsed once and cached), and so do ``#PSALDO``/``#PBUDGET`` lines of the common form
+``#PSALDO year period account {objects} amount [quantity]`` (the text before the ``{`` and the
+object list are parsed once and cached); everything else, including any such line that is the
+least unusual, goes through the general tokenizer.
 
 Problems are collected, not raised one at a time: a line with a problem yields nothing and the
 reader goes on, so one run reports many problems. After ``max_problems`` (default 50) it stops.
@@ -586,6 +589,7 @@ _SUM_PROBLEM = "#TRANS: the voucher's sum reaches 10^15 or cannot be added up ex
 _ZERO = Decimal(0)
 _CACHE_MAX = 100_000
 _KNOWN_IN_VOUCHER = frozenset({"#TRANS", "#RTRANS", "#BTRANS"})
+_PERIOD_PREFIXES = ("#PSALDO ", "#PBUDGET ")
 
 
 class SieReader:
@@ -612,6 +616,11 @@ class SieReader:
         self._used_objects: dict[tuple[int, str], int] = {}
         self._dims_with_objects: set[int] = set()
         self._started = False
+        self._context = _CONTEXT.copy()  # the reader's own exact context
+        # Caches of the #PSALDO/#PBUDGET fast path: the text before '{' -> (kind, year, period,
+        # account), and an object list's text (between '{' and '}') -> its objects.
+        self._period_heads: dict[str, tuple[str, int, Period, str]] = {}
+        self._period_objects: dict[str, Objects] = {}
         self._handlers: dict[str, Callable[[list[Field], int], Record | None]] = {
             "#FLAGGA": self._flagga,
             "#PROGRAM": self._program,
@@ -717,6 +726,7 @@ class SieReader:
         cache: dict[str, tuple[str, Objects]] = {}
         cache_get = cache.get
         to_decimal = Decimal
+        period_quick = self._period_quick
 
         state = 0  # 0: outside vouchers, 1: after #VER, expecting '{', 2: inside '{...}'
         voucher: Voucher | None = None
@@ -729,15 +739,20 @@ class SieReader:
         first = True
         vouchers = transactions = 0  # stored in info at the end
 
-        # Run in an exact decimal context; give the caller's context back at every yield.
-        mine = _CONTEXT.copy()
+        # Run in an exact decimal context; give the caller's context back at every yield. After
+        # a yield the caller's context stays current until a line needs ours (`active`): the
+        # #PSALDO fast path does not (it converts with Decimal(text, mine), which is exact and
+        # touches no other context), so a run of such lines switches contexts only once.
+        mine = self._context
         caller = getcontext()
         setcontext(mine)
+        active = True
         try:
             for lines in self._lines():
                 for line in lines:
                     lineno += 1
-                    # Fast path: '#TRANS account {objects} amount' inside a voucher.
+                    # Fast path: '#TRANS account {objects} amount' inside a voucher (which is
+                    # only entered through the general path below, so `mine` is active).
                     if line.startswith("#TRANS ") and state == 2:
                         key, _, tail = line.partition("}")
                         hit = cache_get(key)
@@ -769,6 +784,20 @@ class SieReader:
                             voucher_ok = False
                         append(row)
                         continue
+
+                    # Fast path: '#PSALDO year period account {objects} amount [quantity]'.
+                    if state == 0 and not first and line.startswith(_PERIOD_PREFIXES):
+                        quick_balance = period_quick(line, lineno)
+                        if quick_balance is not None:
+                            if active:
+                                setcontext(caller)
+                                active = False
+                            yield quick_balance
+                            continue
+                    if not active:
+                        caller = getcontext()
+                        setcontext(mine)
+                        active = True
 
                     stripped = line.strip()
                     if not stripped:
@@ -852,9 +881,8 @@ class SieReader:
                             continue
                         if record is not None:
                             setcontext(caller)
+                            active = False
                             yield record
-                            caller = getcontext()
-                            setcontext(mine)
                     elif stripped == "}":
                         if state != 2:
                             problem(lineno, "'}' without an open voucher")
@@ -867,9 +895,8 @@ class SieReader:
                                 vouchers += 1
                                 transactions += len(trans)
                                 setcontext(caller)
+                                active = False
                                 yield voucher
-                                caller = getcontext()
-                                setcontext(mine)
                         voucher = None
                     elif stripped == "{":
                         if state == 1:
@@ -884,6 +911,10 @@ class SieReader:
                             lineno, "expected a record starting with '#' (or a '{' or '}' line)"
                         )
 
+            if not active:
+                caller = getcontext()
+                setcontext(mine)
+                active = True
             info.line_count = lineno
             info.voucher_count, info.transaction_count = vouchers, transactions
             if first:
@@ -899,7 +930,8 @@ class SieReader:
             if self.problems:
                 raise SieError(self._sorted())
         finally:
-            setcontext(caller)
+            if active:
+                setcontext(caller)
 
     def _unbalanced(self, voucher: Voucher, total: Decimal) -> None:
         if total.is_finite():
@@ -991,6 +1023,97 @@ class SieReader:
         text = _str(fields, i + 2, "#TRANS", "text")
         quantity = _amount(fields, i + 3, "#TRANS", "quantity", required=False)
         return (account, objects, amount, when, text, quantity)
+
+    # -- #PSALDO / #PBUDGET fast path ------------------------------------------------------
+
+    def _period_quick(self, line: str, lineno: int) -> PeriodBalance | None:
+        """'#PSALDO year period account {objects} amount [quantity]' with quotes only inside
+        the object list, else None (the general path then reads the line, and reports any
+        problem). The head and the object list are parsed once and cached by their text."""
+        head_text, brace, rest = line.partition("{")
+        if not brace:
+            return None
+        head = self._period_heads.get(head_text)
+        if head is None:
+            head = self._period_head(head_text)
+            if head is None:
+                return None
+        objects_text, brace, tail = rest.partition("}")
+        if not brace or '"' in tail or "{" in tail or "}" in tail:
+            return None
+        objects = self._period_objects.get(objects_text)
+        known = objects is not None
+        if objects is None:
+            objects = self._period_object_list(objects_text)
+            if objects is None:
+                return None
+        parts = tail.split()
+        if not parts:
+            return None
+        try:  # the same rules as _parse_amount; anything unusual takes the general path
+            context = self._context  # the caller's context may be the current one
+            amount = Decimal(parts[0], context)
+            quantity = Decimal(parts[1], context) if len(parts) > 1 else None
+        except (ArithmeticError, ValueError):
+            return None
+        if not amount.is_finite() or amount.adjusted() >= AMOUNT_LIMIT_EXPONENT:
+            return None
+        if quantity is not None and (
+            not quantity.is_finite() or quantity.adjusted() >= AMOUNT_LIMIT_EXPONENT
+        ):
+            return None
+        kind, year, period, account = head
+        if account not in self._used_accounts:
+            self._used_accounts[account] = lineno
+        if not known:  # registered (and cached) only once a whole line has been read
+            for pair in objects:
+                if pair not in self._used_objects:
+                    self._used_objects[pair] = lineno
+            if len(self._period_objects) >= _CACHE_MAX:
+                self._period_objects.clear()
+            self._period_objects[objects_text] = objects
+        # The generated frozen __init__ is slow (object.__setattr__ per field): set the slots.
+        record = _new_object(PeriodBalance)
+        _pb_kind(record, kind)
+        _pb_year(record, year)
+        _pb_period(record, period)
+        _pb_account(record, account)
+        _pb_objects(record, objects)
+        _pb_amount(record, amount)
+        _pb_quantity(record, quantity)
+        _pb_line(record, lineno)
+        return record
+
+    def _period_head(self, text: str) -> tuple[str, int, Period, str] | None:
+        if '"' in text or "}" in text:
+            return None
+        fields: list[Field] = text.split()  # type: ignore[assignment]
+        if len(fields) != 4:
+            return None
+        label = str(fields[0])
+        try:
+            year = _int(fields, 1, label, "year number")
+            period = _period(fields, 2, label)
+        except _LineError:
+            return None
+        head = (label[1:], year, period, str(fields[3]))
+        if len(self._period_heads) >= _CACHE_MAX:
+            self._period_heads.clear()
+        self._period_heads[text] = head
+        return head
+
+    @staticmethod
+    def _period_object_list(text: str) -> Objects | None:
+        """The objects of '{text}' if it is exactly one valid object list, else None."""
+        if "{" in text:
+            return None
+        try:
+            fields = _tokenize("{" + text + "}")
+            if len(fields) != 1 or not isinstance(fields[0], tuple):
+                return None
+            return _objects(fields[0], "#PSALDO")
+        except _LineError:
+            return None
 
     # -- #VER -------------------------------------------------------------------------------
 
@@ -1163,6 +1286,23 @@ class SieReader:
         return PeriodBalance(label[1:], year, period, account, objects, amount, quantity, line)
 
 
+# The slot setters of PeriodBalance, for building records without the (slow) frozen __init__;
+# the fast path sets every field, so the fields must be exactly these.
+_PB_FIELDS = ("kind", "year", "period", "account", "objects", "amount", "quantity", "line")
+assert tuple(PeriodBalance.__dataclass_fields__) == _PB_FIELDS
+_new_object = object.__new__
+(
+    _pb_kind,
+    _pb_year,
+    _pb_period,
+    _pb_account,
+    _pb_objects,
+    _pb_amount,
+    _pb_quantity,
+    _pb_line,
+) = (vars(PeriodBalance)[name].__set__ for name in _PB_FIELDS)
+
+
 def iter_records(
     stream: Readable, *, encoding: str | None = None, max_problems: int = MAX_PROBLEMS
 ) -> Iterator[Record]:
@@ -1187,20 +1327,18 @@ def parse(
     """
     reader = SieReader(stream, encoding=encoding, max_problems=max_problems)
     info = reader.info
+    to_balances = on_balance if on_balance is not None else info.balances.append
+    to_period_balances = on_balance if on_balance is not None else info.period_balances.append
     for record in reader:
-        if isinstance(record, Voucher):
+        if type(record) is PeriodBalance:  # the most common record by far
+            to_period_balances(record)
+        elif isinstance(record, Voucher):
             if on_voucher is not None:
                 on_voucher(record)
         elif isinstance(record, Balance):
-            if on_balance is not None:
-                on_balance(record)
-            else:
-                info.balances.append(record)
+            to_balances(record)
         elif isinstance(record, PeriodBalance):
-            if on_balance is not None:
-                on_balance(record)
-            else:
-                info.period_balances.append(record)
+            to_period_balances(record)
     return info
 
 
