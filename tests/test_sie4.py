@@ -6,7 +6,7 @@ import codecs
 import datetime as dt
 import io
 from collections.abc import Mapping
-from decimal import Decimal, getcontext, localcontext
+from decimal import Context, Decimal, InvalidOperation, getcontext, localcontext, setcontext
 from typing import Any
 
 import pytest
@@ -306,6 +306,27 @@ def test_callers_decimal_context_is_left_alone() -> None:
             if isinstance(record, Voucher):
                 assert record.transactions[0][2] == Decimal("2810000.00")
         assert getcontext() is ctx
+
+
+def test_callers_decimal_context_may_change_while_it_holds_a_record() -> None:
+    body = "".join(f"#PSALDO 0 2025{m:02d} 5111 {{}} {m}.00\n" for m in range(1, 4))
+    data = (HEADER + body + "#IB 0 1930 1.00\n" + body + voucher_text("#TRANS 1930 {} 0")).encode()
+    seen = []
+    with localcontext() as outer:
+        outer.prec = 5
+        for _record in sie4.iter_records(io.BytesIO(data)):
+            seen.append(getcontext().prec)
+            setcontext(Context(prec=len(seen) + 6))  # the next record must see this one
+        assert getcontext().prec == len(seen) + 6
+    assert seen == [5, *range(7, len(seen) + 6)]
+    # A bad amount on the fast path's form leaves no flag in the caller's context.
+    with localcontext() as ctx:
+        ctx.traps[InvalidOperation] = False
+        text = HEADER + "#PSALDO 0 202501 5111 {} 1.00\n#PSALDO 0 202501 5111 {} 1.0.0\n"
+        with pytest.raises(SieError):
+            for _ in sie4.iter_records(io.BytesIO(text.encode())):
+                pass
+        assert not ctx.flags[InvalidOperation]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -919,3 +940,263 @@ def test_generator_full_year_and_tiny_invoices() -> None:
     july = summary.by_month_account[(7, "5111")]
     june = summary.by_month_account[(6, "5111")]
     assert july < june  # holidays
+
+
+# The generator's options for a demo that looks like one municipality
+
+PROJECTS: list[Any] = [
+    ("P1", "Ny förskola", "3100", Decimal(24_000_000)),
+    ("P2", "Inventarier äldreboende", "4100", Decimal(1_200_000), "1220"),
+]
+OPTIONS: dict[str, Any] = {
+    "activities_by_unit": {"4100": ["510"], "1000": {"100": 1, "407": 3}},
+    "fee_rate_by_unit": {"4100": 0.1, "1000": 0.0},
+    "outcome_factor_by_unit": {"4100": 1.25},
+    "depreciation_by_unit": {"1000": Decimal(12_000_000), "4100": Decimal(2_400_000)},
+    "projects": PROJECTS,
+}
+
+
+def transactions(data: bytes) -> tuple[sie4.SieInfo, list[Voucher]]:
+    got: list[Voucher] = []
+    info = sie4.parse(io.BytesIO(data), on_voucher=got.append)
+    return info, got
+
+
+def test_generator_options_give_activities_fees_deviations_depreciation_and_projects() -> None:
+    costs = {"1000": Decimal(120_000_000), "4100": Decimal(240_000_000)}
+    data, summary = generate(annual_costs_by_unit=costs, **OPTIONS)
+    info, vouchers = transactions(data)
+    assert info.warnings == []
+    assert info.dims == {1: "Ansvar", 6: "Projekt", 20: "Verksamhet"}
+    assert info.objects[(6, "P1")] == "Ny förskola"
+    assert info.accounts["7810"] == "Avskrivningar" and info.accounts["1220"] == "Inventarier"
+    assert summary.activities_by_unit["4100"] == ["510"]
+    assert summary.activities_by_unit["1000"] == ["100", "407"]
+    budget: dict[tuple[str, str, str], Decimal] = {}
+    for p in info.period_balances:
+        if p.kind == "PBUDGET" and p.period.month == 1:
+            by_dim = dict(p.objects)
+            key = (p.account, by_dim[1], by_dim.get(20, ""))
+            budget[key] = p.amount
+    # Weighted activities: 407 has three times the costs of 100.
+    assert budget[("4610", "1000", "407")] / budget[("4610", "1000", "100")] == pytest.approx(
+        3, rel=1e-3
+    )
+    # Fee rate as given (no fees where it is 0).
+    assert -budget[("3110", "4100", "510")] == pytest.approx(
+        Decimal("0.1") * costs["4100"] / 12, rel=Decimal("0.001")
+    )
+    assert not any(a == "3110" and u == "1000" for a, u, _ in budget)
+    # Depreciation: budgeted and booked, a twelfth a month, no activity.
+    assert budget[("7810", "1000", "")] == Decimal(1_000_000)
+    assert summary.by_account["7810"] == 3 * Decimal(1_200_000)
+    # The outcome factor books about a quarter more than the budget; the budget is as planned.
+    planned = sum(
+        v for (a, u, _), v in budget.items() if u == "4100" and a[0] in "4567" and a != "7810"
+    )
+    assert planned == pytest.approx(costs["4100"] / 12, rel=Decimal("0.001"))
+    booked = summary.cost_by_unit_month[("4100", 2)] - Decimal(200_000)  # less depreciation
+    assert 1.15 < booked / planned < 1.35
+    # Investments: one invoice per project and month, on the project, against the bank.
+    invoices = [v for v in vouchers if "projekt" in v.text]
+    assert len(invoices) == 2 * 3
+    by_project: dict[str, Decimal] = {}
+    for voucher in invoices:
+        (account, objects, amount, *_), (bank, _, back, *_) = voucher.transactions
+        by_dim = dict(objects)
+        assert bank == "1930" and back == -amount and by_dim[1] in {"3100", "4100"}
+        assert account == ("1220" if by_dim[6] == "P2" else "1110")
+        by_project[by_dim[6]] = by_project.get(by_dim[6], Decimal(0)) + amount
+    expected = {
+        code: sum(v for (p, _), v in summary.investment_by_project_month.items() if p == code)
+        for code in ("P1", "P2")
+    }
+    assert by_project == expected
+    # Spring is slow: three months are well under a quarter of the year's 24 MSEK.
+    assert Decimal(3_000_000) < by_project["P1"] < Decimal(6_000_000)
+    ub = {b.account: b.amount for b in info.balances if b.kind == "UB"}
+    assert ub["1110"] == by_project["P1"] and ub["1220"] == by_project["P2"]
+    assert ub["1930"] == summary.closing_bank
+    totals: dict[str, Decimal] = {}
+    for voucher in vouchers:
+        for account, _objects, amount, *_ in voucher.transactions:
+            totals[account] = totals.get(account, Decimal(0)) + amount
+    assert totals == summary.by_account
+    assert info.transaction_count == summary.transactions and info.line_count == summary.lines
+
+
+def test_generator_taxes_and_grants_can_be_given() -> None:
+    _, summary = generate(taxes_and_grants=Decimal(1_200_000_000))
+    taxes = summary.by_account["8010"] + summary.by_account["8210"]
+    assert taxes == pytest.approx(Decimal(-300_000_000), abs=Decimal(1))  # three months
+    assert summary.by_account["8210"] / taxes == pytest.approx(Decimal(20) / 98)
+    with pytest.raises(ValueError, match="taxes_and_grants"):
+        generate(taxes_and_grants=Decimal(-1))
+
+
+def test_generator_options_leave_the_rest_of_the_ledger_alone() -> None:
+    # Chosen activities and fee rates change which cells the units have, so the noise of the
+    # units after them; deviations, depreciation and projects change nothing else.
+    _, plain = generate()
+    unchanged = ("outcome_factor_by_unit", "depreciation_by_unit", "projects")
+    _, dressed = generate(**{k: v for k, v in OPTIONS.items() if k in unchanged})
+    for month in (1, 2, 3):
+        assert dressed.by_unit_month[("3100", month)] == plain.by_unit_month[("3100", month)]
+    assert dressed.activities_by_unit["3100"] == plain.activities_by_unit["3100"]
+    assert generate(**OPTIONS)[0] == generate(**OPTIONS)[0]
+
+
+def test_generator_options_keep_the_exact_row_count_and_are_checked() -> None:
+    data, summary = generate(n_transactions=6000, include_balances=False, **OPTIONS)
+    assert sie4.parse(io.BytesIO(data)).transaction_count == 6000 == summary.transactions
+    with pytest.raises(ValueError, match="n_transactions must be at least"):
+        generate(n_transactions=100, **OPTIONS)
+    bad_options: list[dict[str, Any]] = [
+        {"activities_by_unit": {"9999": ["407"]}},
+        {"activities_by_unit": {"1000": ["999"]}},
+        {"activities_by_unit": {"1000": []}},
+        {"activities_by_unit": {"1000": {"407": 0}}},
+        {"fee_rate_by_unit": {"1000": 1.0}},
+        {"outcome_factor_by_unit": {"1000": 0}},
+        {"depreciation_by_unit": {"1000": Decimal(-1)}},
+        {"projects": [("P1", "A", "9999", Decimal(1))]},
+        {"projects": [("P1", "A", "1000", Decimal(1)), ("P1", "B", "1000", Decimal(1))]},
+        {"projects": [("P1", "A", "1000", Decimal(1), "1930")]},
+    ]
+    for bad in bad_options:
+        with pytest.raises(ValueError):
+            generate(**bad)
+
+
+def test_generated_ledger_imports_with_what_the_financial_goals_need(db: None) -> None:
+    from rodtrad.finance import services
+    from rodtrad.finance.models import GoalKind, LedgerRow
+    from rodtrad.organisations.models import Municipality
+
+    municipality = Municipality.objects.create(code="0665", name="Vaggeryds kommun")
+    data, summary = generate(**OPTIONS)
+    result = services.ledger_import_sie4(
+        user=None,
+        municipality=municipality,
+        stream=io.BytesIO(data),
+        filename="huvudbok.se",
+        with_budget=False,
+    )
+    assert result.problems == []
+    rows = LedgerRow.objects.filter(municipality=municipality)
+    assert {r.project for r in rows.filter(account__in=["1110", "1220"])} == {"P1", "P2"}
+    invested = sum(summary.investment_by_project_month.values(), Decimal(0))
+    result_ = -sum(v for a, v in summary.by_account.items() if a[0] in "345678")
+    degree = (result_ + summary.by_account["7810"]) * 100 / invested
+    values = services.goal_values(municipality, 2025, GoalKind.SELF_FINANCING)
+    assert values[3] == degree.quantize(Decimal("0.01"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The #PSALDO/#PBUDGET fast path gives exactly what the general path gives
+
+
+def outcome(data: bytes, *, fast: bool) -> tuple[object, ...]:
+    """Everything a reader reports about `data`, with or without the period-balance fast path."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not fast:
+            patch.setattr(sie4.SieReader, "_period_quick", lambda self, line, lineno: None)
+        reader = sie4.SieReader(io.BytesIO(data))
+        records: list[str] = []
+        failure: list[str] | None = None
+        try:
+            for record in reader:
+                assert getcontext().prec == 28  # the caller's context while it holds a record
+                records.append(repr(record))
+        except SieError as exc:
+            failure = [str(p) for p in exc.problems]
+        info = reader.info
+        return records, failure, [str(w) for w in info.warnings], info.ignored, info.line_count
+
+
+def test_period_balance_fast_path_is_taken_and_matches() -> None:
+    body = (
+        '#PSALDO 0 202501 5111 {1 "3100"} 1.00 2\r\n'
+        "#PBUDGET -1 202412 5111 {} -2,50\r\n"
+        "#PSALDO 0 202501 5111 {1 3100} 1E+3 0.5 extra\r\n"
+        '#PSALDO 0 202501 5111 {1 "3100"} 3.25\r\n'
+    )
+    data = (HEADER + body).encode("cp437")
+    reader = sie4.SieReader(io.BytesIO(data))
+    quick = reader._period_quick('#PSALDO 0 202501 5111 {1 "3100"} 1.00 2\r', 7)
+    assert quick == PeriodBalance(
+        "PSALDO", 0, Period(2025, 1), "5111", ((1, "3100"),), Decimal("1.00"), Decimal(2)
+    )
+    assert quick is not None and quick.line == 7
+    with pytest.raises(AttributeError):
+        quick.amount = Decimal(0)  # type: ignore[misc]
+    assert reader._period_quick("#PBUDGET -1 202412 5111 {} -2,50", 8) is None  # comma: general
+    assert outcome(data, fast=True) == outcome(data, fast=False)
+    _, records = read(data)
+    saldo = [r for r in records if isinstance(r, PeriodBalance)]
+    assert [(p.line, p.amount, p.quantity) for p in saldo] == [
+        (BODY, Decimal("1.00"), Decimal(2)),
+        (BODY + 1, Decimal("-2.50"), None),
+        (BODY + 2, Decimal(1000), Decimal("0.5")),
+        (BODY + 3, Decimal("3.25"), None),
+    ]
+
+
+# Each part of a line: forms the fast path takes, then forms it must leave to the general path.
+PERIOD_LINE_PARTS = [
+    (["#PSALDO", "#PBUDGET"], ["#psaldo", "#PSALDO\t", '"#PSALDO"']),
+    (["0", "-1", "+1"], ["x", "1234567890", "", '"0"']),
+    (["202501", "202412"], ["202513", "20251", "x", '"202501"']),
+    (["5111", "1930", "9999"], ['"5111"', '"a b"', "}", "", "{}"]),
+    (
+        ["{}", "{ }", '{1 "3100"}', "{1 3100}", '{1 "3100" 7 "å ä\\"ö"}', '{9 "3100"}'],
+        ['{1 "a}b"}', '{1 "a\\"}"}', '{7 "x"', "{1}", '{x "1"}', '{1 ""}', '{{1 "1"}}', ""],
+    ),
+    (
+        ["1.00", "-1", "1E+3", "99999999999999.99", "1_000", "-0.001"],
+        ["-1,5", "1,5.0", "NaN", "-Infinity", "1e999", "0E+20", "1e15", '"1.00"', "abc", ""],
+    ),
+    (["", "2", "-0.5", "2 x", "\r"], ["x", '"2"', "sNaN", "1e15", "{}", '"y z"']),
+    ([" ", "\t", "  ", "\u00a0", "\x0b"], [""]),
+]
+
+
+@pytest.mark.parametrize("objects", ['{1 "3100"}', '{9 "3100"}'])  # dimension 9: undeclared
+@pytest.mark.parametrize(
+    ("at", "odd"), [(at, odd) for at, (_, bad) in enumerate(PERIOD_LINE_PARTS) for odd in bad]
+)
+def test_period_balance_fast_path_leaves_odd_lines_to_the_general_path(
+    objects: str, at: int, odd: str
+) -> None:
+    parts = ["#PSALDO", "0", "202501", "5111", objects, "1.00", "2", " "]
+    good = " ".join(parts[:-1])
+    parts[at] = odd
+    bad = parts.pop().join(parts)
+    data = (HEADER + f"{bad}\n{good}\n{bad}\n{good}\n").encode("utf-8")
+    assert outcome(data, fast=True) == outcome(data, fast=False)
+
+
+@st.composite
+def period_lines(draw: st.DrawFn) -> str:
+    """A #PSALDO/#PBUDGET line of the fast path's form, with up to two parts made odd."""
+    parts = [draw(st.sampled_from(good)) for good, _ in PERIOD_LINE_PARTS]
+    for _ in range(draw(st.sampled_from([0, 0, 1, 2]))):
+        at = draw(st.integers(0, len(parts) - 1))
+        parts[at] = draw(st.sampled_from(PERIOD_LINE_PARTS[at][1]))
+    separator = parts.pop()
+    return separator.join(parts)
+
+
+@settings(QUICK, max_examples=200)
+@given(st.lists(period_lines(), min_size=1, max_size=6), st.booleans(), st.booleans())
+def test_period_balance_fast_path_matches_the_general_path(
+    lines: list[str],
+    with_header: bool,
+    in_voucher: bool,
+) -> None:
+    body = "\n".join(lines) + "\n"
+    if in_voucher:
+        body = '#VER A 1 20250101 "x"\n{\n' + body + "}\n"
+    data = ((HEADER if with_header else "") + body).encode("utf-8")
+    assert outcome(data, fast=True) == outcome(data, fast=False)

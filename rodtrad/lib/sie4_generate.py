@@ -18,6 +18,19 @@ The ledger, in Kommun-Bas style (account numbers and names are illustrative):
   #PSALDO per month/account/unit/activity plus account totals, and #PBUDGET per month (all
   twelve) from the unit's plan. Amounts are exact to the öre.
 
+Optional, for a demo that should look like one municipality rather than noise: the units'
+activities and fee rates can be given instead of drawn; ``outcome_factor_by_unit`` books a
+unit's costs above or below its budget (1.05: five per cent over, every month, the budget
+unchanged); ``taxes_and_grants`` sets the year's revenue from taxes and general grants (else
+98 % of the costs); ``depreciation_by_unit`` books depreciation (7810, series A, one twelfth a month,
+budgeted too, no activity); ``projects`` books investments (1110 Byggnader or 1220
+Inventarier, objects ansvar and dimension 6 "Projekt", declared only then) as supplier
+invoices, more of them in the autumn, with #UB for the asset accounts. Depreciation is
+booked against 1930 like everything else: the generator keeps one counter-account, and an
+importer that sums the fixed-asset classes as investments would otherwise count a credit on
+accumulated depreciation as a negative investment. Deviations, depreciation and projects draw
+nothing from the main random sequence: the rest of the ledger stays as it was without them.
+
 With ``n_transactions`` the file has exactly that many #TRANS lines: the surplus over the
 smallest possible ledger goes half to more employees (longer payroll vouchers), half to more
 supplier invoices of about eight rows. The returned :class:`LedgerSummary` holds the totals
@@ -32,14 +45,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
 from rodtrad.lib.sie4 import format_field, quote
 
-__all__ = ["ACCOUNTS", "LedgerSummary", "generate_municipal_ledger"]
+__all__ = ["ACCOUNTS", "LedgerSummary", "Project", "generate_municipal_ledger"]
 
 
 class Writable(Protocol):
@@ -60,6 +73,11 @@ ACCOUNTS: dict[str, tuple[str, str]] = {
     "8010": ("Kommunalskatt", "I"),
     "8210": ("Generella statsbidrag och utjämning", "I"),
 }
+# Accounts declared only when the options that book them are used.
+DEPRECIATION_ACCOUNT = "7810"
+INVESTMENT_ACCOUNTS: dict[str, str] = {"1110": "Byggnader", "1220": "Inventarier"}
+# Share of a project's year booked in each month (sums to 12): slow spring, busy autumn.
+INVESTMENT_PROFILE = (0.4, 0.6, 0.8, 0.9, 1.0, 1.1, 0.6, 0.9, 1.2, 1.3, 1.4, 1.8)
 WAGES, FEES = "5111", "5611"
 PURCHASES = {"4410": 0.08, "4610": 0.22, "6110": 0.10, "7010": 0.048}
 WAGE_SHARE = 0.42
@@ -107,6 +125,92 @@ class LedgerSummary:
     opening_bank: Decimal = Decimal(0)
     closing_bank: Decimal = Decimal(0)
     activities_by_unit: dict[str, list[str]] = field(default_factory=dict)
+    # (project, month) -> invested (on 1110/1220); depreciation (7810) is in by_account
+    investment_by_project_month: dict[tuple[str, int], Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Project:
+    code: str
+    name: str
+    unit: str
+    ore: int  # per year
+    account: str
+
+
+Project = tuple[str, str, str, Decimal] | tuple[str, str, str, Decimal, str]
+
+
+def _ore(amount: Decimal | float | int, what: str) -> int:
+    ore = int(Decimal(amount) * 100)
+    if not 0 <= ore < 10**14:
+        raise ValueError(f"{what} must be 0 to 10^12 SEK")
+    return ore
+
+
+def _check_options(
+    units: list[str],
+    activity_codes: list[str],
+    activities_by_unit: Mapping[str, Sequence[str] | Mapping[str, float]] | None,
+    fee_rate_by_unit: Mapping[str, float] | None,
+    outcome_factor_by_unit: Mapping[str, float] | None,
+    depreciation_by_unit: Mapping[str, Decimal] | None,
+    projects: Sequence[Project] | None,
+) -> tuple[
+    dict[str, dict[str, float]], dict[str, float], dict[str, float], dict[str, int], list[_Project]
+]:
+    """The optional per-unit settings, checked (ValueError naming what is wrong)."""
+    known = set(units)
+    for option, given in (
+        ("activities_by_unit", activities_by_unit),
+        ("fee_rate_by_unit", fee_rate_by_unit),
+        ("outcome_factor_by_unit", outcome_factor_by_unit),
+        ("depreciation_by_unit", depreciation_by_unit),
+    ):
+        unknown = sorted(set(given or {}) - known)
+        if unknown:
+            raise ValueError(f"{option} names units that are not there: {', '.join(unknown)}")
+    acts: dict[str, dict[str, float]] = {}
+    for code, chosen in (activities_by_unit or {}).items():
+        weighted = (
+            {a: float(w) for a, w in chosen.items()}
+            if isinstance(chosen, Mapping)
+            else dict.fromkeys(chosen, 1.0)
+        )
+        if (
+            not weighted
+            or len(weighted) != len(chosen)
+            or set(weighted) - set(activity_codes)
+            or any(w <= 0 for w in weighted.values())
+        ):
+            raise ValueError(
+                f"unit {code} needs distinct activities among those declared, weights above 0"
+            )
+        acts[code] = weighted
+    fees = dict(fee_rate_by_unit or {})
+    if any(not 0 <= rate < 1 for rate in fees.values()):
+        raise ValueError("a fee rate must be at least 0 and below 1")
+    factors = dict(outcome_factor_by_unit or {})
+    if any(not 0 < factor < 10 for factor in factors.values()):
+        raise ValueError("an outcome factor must be above 0 and below 10")
+    depreciation = {
+        code: _ore(amount, f"depreciation of unit {code}")
+        for code, amount in (depreciation_by_unit or {}).items()
+    }
+    checked: list[_Project] = []
+    for project in projects or ():
+        code, name, unit, amount = project[:4]
+        account = project[4] if len(project) > 4 else "1110"
+        if not code or code in {p.code for p in checked}:
+            raise ValueError(f"project codes must be given and distinct ({code!r})")
+        if unit not in known:
+            raise ValueError(f"project {code} names unit {unit}, which is not there")
+        if account not in INVESTMENT_ACCOUNTS:
+            raise ValueError(
+                f"project {code}: the account must be one of {list(INVESTMENT_ACCOUNTS)}"
+            )
+        checked.append(_Project(code, name, unit, _ore(amount, f"project {code}"), account))
+    return acts, fees, factors, depreciation, checked
 
 
 def _fmt(ore: int) -> str:
@@ -145,13 +249,28 @@ def generate_municipal_ledger(
     n_transactions: int | None = None,
     include_balances: bool = True,
     generated: dt.date | None = None,
+    activities_by_unit: Mapping[str, Sequence[str] | Mapping[str, float]] | None = None,
+    fee_rate_by_unit: Mapping[str, float] | None = None,
+    outcome_factor_by_unit: Mapping[str, float] | None = None,
+    depreciation_by_unit: Mapping[str, Decimal] | None = None,
+    projects: Sequence[Project] | None = None,
+    taxes_and_grants: Decimal | None = None,
 ) -> LedgerSummary:
     """Write a synthetic municipal SIE 4 ledger (CP437, CR LF) to the binary `stream`.
 
     `responsibility_units` and `activities` are (code, name) pairs; the first unit is the
-    central one. Units missing from `annual_costs_by_unit` (SEK per year) get a random size.
-    `n_transactions` asks for exactly that many #TRANS lines (ValueError if fewer than the
-    fixed vouchers need).
+    central one. Units missing from `annual_costs_by_unit` (SEK per year, gross costs before
+    fees and depreciation) get a random size. `n_transactions` asks for exactly that many
+    #TRANS lines (ValueError if fewer than the fixed vouchers need).
+
+    `activities_by_unit` (activity codes, sharing the unit's costs equally, or a mapping of
+    code to weight) and `fee_rate_by_unit` (fee revenue as a share of the unit's costs, 0 to
+    below 1) replace the random choice for the units they name;
+    `outcome_factor_by_unit` scales a unit's booked costs, not its budget;
+    `depreciation_by_unit` is SEK per year; `projects` are (code, name, unit, SEK per year)
+    or with a fifth element, the asset account (1110, the default, or 1220).
+    `taxes_and_grants` (SEK per year) replaces 98 % of the costs as the central unit's tax
+    revenue and general grants, so a budgeted result can be given.
     """
     if not 1 <= months <= 12:
         raise ValueError("months must be 1-12")
@@ -161,6 +280,15 @@ def generate_municipal_ledger(
     units = [code for code, _ in responsibility_units]
     central = units[0]
     costs = dict(annual_costs_by_unit or {})
+    chosen_acts, fee_given, factors, depreciation, invest = _check_options(
+        units,
+        [a for a, _ in activities],
+        activities_by_unit,
+        fee_rate_by_unit,
+        outcome_factor_by_unit,
+        depreciation_by_unit,
+        projects,
+    )
 
     # -- the plan: booked öre per (month, account, unit, activity) -------------------------
     acts: dict[str, list[str]] = {}
@@ -171,6 +299,9 @@ def generate_municipal_ledger(
         k = min(len(activities), rng.choice((1, 1, 2, 2, 3)))
         acts[code] = sorted(rng.sample([a for a, _ in activities], k))
         weights[code] = [rng.random() + 0.5 for _ in range(k)]
+        if code in chosen_acts:  # drawn all the same, so the other units stay as they were
+            acts[code] = sorted(chosen_acts[code])
+            weights[code] = [chosen_acts[code][a] for a in acts[code]]
         if code in costs:
             annual[code] = int(Decimal(costs[code]) * 100)
             if not 0 <= annual[code] < 10**14:
@@ -178,6 +309,8 @@ def generate_municipal_ledger(
         else:
             annual[code] = int(10 ** rng.uniform(7.3, 8.8)) * 100  # 20-630 MSEK
         fee_rate[code] = rng.choice((0.0, 0.03, 0.05, 0.08, 0.12))
+        if code in fee_given:
+            fee_rate[code] = fee_given[code]
 
     shares = {WAGES: WAGE_SHARE, FEES: WAGE_SHARE * EMPLOYER_FEE_RATE, **PURCHASES}
     budget: dict[tuple[str, str, str], int] = {}  # (account, unit, activity) -> per month
@@ -190,16 +323,27 @@ def generate_municipal_ledger(
                 budget[(account, code, act)] = int(part * share)
             if fee_rate[code]:
                 budget[("3110", code, act)] = -int(part * fee_rate[code])
+    for code, ore in depreciation.items():
+        budget[(DEPRECIATION_ACCOUNT, code, "")] = ore // 12
     total_cost = sum(v for (a, _, _), v in budget.items() if a[0] in "4567")
+    if taxes_and_grants is not None:  # per month, as 98 % of the costs would be
+        total_cost = int(
+            _ore(taxes_and_grants, "taxes_and_grants") / 12 / (TAX_SHARE + GRANT_SHARE)
+        )
     budget[("8010", central, "")] = -int(total_cost * TAX_SHARE)
     budget[("8210", central, "")] = -int(total_cost * GRANT_SHARE)
 
     cells: dict[tuple[int, str, str, str], int] = {}
     for month in range(1, months + 1):
         for (account, code, act), planned in budget.items():
+            if account == DEPRECIATION_ACCOUNT:
+                cells[(month, account, code, act)] = planned  # straight-line, no noise
+                continue
             noise = 1.0 if account[0] == "8" else rng.uniform(0.94, 1.06)
             if account == WAGES and month == 7:
                 noise *= 0.7  # holidays
+            if account[0] in "4567" and code in factors:
+                noise *= factors[code]
             cells[(month, account, code, act)] = int(planned * noise)
         for code in units:  # employer contributions follow wages exactly
             for act in acts[code]:
@@ -216,7 +360,12 @@ def generate_municipal_ledger(
 
     fee_lines = sum(len(acts[c]) for c in units if fee_rate[c])
     slots = [(m, c) for m in range(1, months + 1) for c in units]
-    fixed = months * ((fee_lines + 1 if fee_lines else 0) + 3)
+    fixed = months * (
+        (fee_lines + 1 if fee_lines else 0)
+        + 3
+        + (len(depreciation) + 1 if depreciation else 0)
+        + 2 * len(invest)
+    )
     employees: dict[tuple[int, str], list[int]] = {}  # per activity, in acts[unit] order
     purchase_lines: dict[tuple[int, str], int] = {}
     if n_transactions is None:
@@ -276,18 +425,42 @@ def generate_municipal_ledger(
     line('#KPTYP "Kommun-Bas 20"')
     line('#DIM 1 "Ansvar"')
     line('#DIM 20 "Verksamhet"')
+    if invest:
+        line('#DIM 6 "Projekt"')
     for code, name in responsibility_units:
         line(f"#OBJEKT 1 {quote(code)} {quote(name)}")
     for code, name in activities:
         line(f"#OBJEKT 20 {quote(code)} {quote(name)}")
-    for account, (name, _) in ACCOUNTS.items():
+    for project in invest:
+        line(f"#OBJEKT 6 {quote(project.code)} {quote(project.name)}")
+    accounts = dict(ACCOUNTS)
+    if depreciation:
+        accounts[DEPRECIATION_ACCOUNT] = ("Avskrivningar", "K")
+    for project in invest:
+        accounts[project.account] = (INVESTMENT_ACCOUNTS[project.account], "T")
+    accounts = dict(sorted(accounts.items()))
+    for account, (name, _) in accounts.items():
         line(f"#KONTO {account} {quote(name)}")
-    for account, (_, kind) in ACCOUNTS.items():
+    for account, (_, kind) in accounts.items():
         line(f"#KTYP {account} {kind}")
+
+    # Investments: per project and month, spread by INVESTMENT_PROFILE, own random stream.
+    invested: dict[tuple[int, str], int] = {}  # (month, project) -> öre
+    for project in invest:
+        sub = random.Random(f"sie4-ledger/{seed}/project/{project.code}")
+        for month in range(1, months + 1):
+            share = INVESTMENT_PROFILE[month - 1] / 12 * sub.uniform(0.85, 1.15)
+            invested[(month, project.code)] = int(project.ore * share)
+    asset_total: dict[str, int] = {}
+    for project in invest:
+        asset_total[project.account] = asset_total.get(project.account, 0) + sum(
+            invested[(m, project.code)] for m in range(1, months + 1)
+        )
 
     # Totals, from the plan (every voucher below books exactly the cells).
     opening = int(annual[central] * 0.05) + sum(annual.values()) // 20
     net_pl = sum(cells.values())
+    net_invested = sum(invested.values())
     zero = Decimal(0)
     for (month, account, code, _act), ore in cells.items():
         amount = Decimal(ore) / 100
@@ -298,16 +471,25 @@ def generate_municipal_ledger(
         summary.by_account[account] = summary.by_account.get(account, zero) + amount
         mk = (month, account)
         summary.by_month_account[mk] = summary.by_month_account.get(mk, zero) + amount
+    for project in invest:
+        for month in range(1, months + 1):
+            amount = Decimal(invested[(month, project.code)]) / 100
+            summary.investment_by_project_month[(project.code, month)] = amount
+            summary.by_account[project.account] = (
+                summary.by_account.get(project.account, zero) + amount
+            )
     summary.opening_bank = Decimal(opening) / 100
-    summary.closing_bank = Decimal(opening - net_pl) / 100
-    summary.by_account["1930"] = Decimal(-net_pl) / 100
+    summary.closing_bank = Decimal(opening - net_pl - net_invested) / 100
+    summary.by_account["1930"] = Decimal(-net_pl - net_invested) / 100
 
     if include_balances:
         line(f"#IB 0 1930 {_fmt(opening)}")
         line(f"#IB 0 2010 {_fmt(-opening)}")
-        line(f"#UB 0 1930 {_fmt(opening - net_pl)}")
+        for account, ore in sorted(asset_total.items()):
+            line(f"#UB 0 {account} {_fmt(ore)}")
+        line(f"#UB 0 1930 {_fmt(opening - net_pl - net_invested)}")
         line(f"#UB 0 2010 {_fmt(-opening)}")
-        for account in sorted(a for a in ACCOUNTS if a[0] in "345678"):
+        for account in sorted(a for a in accounts if a[0] in "345678"):
             year_total = sum(v for (_, a, _, _), v in cells.items() if a == account)
             line(f"#RES 0 {account} {_fmt(year_total)}")
         for month in range(1, months + 1):
@@ -329,7 +511,7 @@ def generate_municipal_ledger(
                     f"#PBUDGET 0 {year}{month:02d} {account} {objstr[(code, act)]} {_fmt(planned)}"
                 )
 
-    numbers = {"L": 0, "I": 0, "K": 0, "S": 0}
+    numbers = {"L": 0, "I": 0, "K": 0, "S": 0, "A": 0}
 
     def voucher(series: str, day: dt.date, text: str, rows: list[tuple[str, str, int]]) -> None:
         number = numbers[series] = numbers[series] + 1
@@ -368,6 +550,22 @@ def generate_municipal_ledger(
             for j, day in enumerate(days):
                 supplier = SUPPLIERS[sub.randrange(len(SUPPLIERS))]
                 voucher("I", dt.date(year, month, day), f"Faktura {supplier}", rows[j::invoices])
+        # Investments: one invoice per project and month.
+        for project in invest:
+            sub = random.Random(f"sie4-ledger/{seed}/project/{project.code}/{month}")
+            supplier = SUPPLIERS[sub.randrange(len(SUPPLIERS))]
+            voucher(
+                "I",
+                dt.date(year, month, sub.randint(1, 28)),
+                f"Faktura {supplier}, projekt {project.code}",
+                [
+                    (
+                        project.account,
+                        "{1 " + quote(project.unit) + " 6 " + quote(project.code) + "}",
+                        invested[(month, project.code)],
+                    )
+                ],
+            )
         # Fees.
         fee_rows = [
             ("3110", objstr[(code, act)], cells[(month, "3110", code, act)])
@@ -399,6 +597,21 @@ def generate_municipal_ledger(
                     wage_rows.append((WAGES, obj, wage))
                     wage_rows.append((FEES, obj, fee))
             voucher("L", dt.date(year, month, 25), f"Löner {name} {code}", wage_rows)
+        # Depreciation of the units' fixed assets.
+        if depreciation:
+            voucher(
+                "A",
+                dt.date(year, month, calendar.monthrange(year, month)[1]),
+                f"Avskrivningar {name}",
+                [
+                    (
+                        DEPRECIATION_ACCOUNT,
+                        objstr[(code, "")],
+                        cells[(month, DEPRECIATION_ACCOUNT, code, "")],
+                    )
+                    for code in depreciation
+                ],
+            )
 
     if out:
         stream.write(b"".join(out))
