@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "rodtrad.organisations",
     "rodtrad.steering",
     "rodtrad.indicators",
+    "rodtrad.finance",
 ]
 
 MIDDLEWARE = [

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("rodtrad.organisations.urls")),
     path("", include("rodtrad.steering.urls")),
     path("", include("rodtrad.indicators.urls")),
+    path("", include("rodtrad.finance.urls")),
 ]
