@@ -4,7 +4,8 @@ The parent process runs one child per database, one after the other (never in pa
 they do not compete for the CPU): `python -m benchmarks.run --db sqlite` and `--db postgres`.
 Each child creates an empty database, migrates it, loads the small Nynäshamn demo and
 generates the Stockholm-scale municipality (benchmarks/stockholm.py), then times the pages
-in-process with Django's test Client (no HTTP, no server) and counts their SQL queries.
+in-process with Django's test Client (no HTTP, no server) and counts their SQL queries;
+last, it imports a generated 1,000,000-row SIE 4 ledger (benchmarks/finance.py).
 The parent prints one table and writes benchmarks/results.json. See benchmarks/README.md.
 """
 
@@ -344,6 +345,7 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection
 
+    from benchmarks import finance as bench_finance
     from benchmarks import indicators as bench_indicators
     from benchmarks import stockholm
     from rodtrad.organisations.models import Membership, Role
@@ -407,6 +409,13 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     timing_started = time.perf_counter()
     samples = time_pages(big_pages, args.requests, args.warmup)
     timing_s = time.perf_counter() - timing_started
+    load_after = _load()
+
+    # The ledger import (SIE 4, 1,000,000 #TRANS): after the pages, so its rows cannot
+    # change their figures; the import itself runs in a fresh process (peak memory).
+    finance_started = time.perf_counter()
+    finance_figures, finance_meta = bench_finance.run(generated.municipality, args.db, log)
+    finance_meta["total_s"] = round(time.perf_counter() - finance_started, 1)
 
     figures: dict[str, Any] = {}
     for name in (*PAGES, "link_add", "link_remove"):
@@ -426,6 +435,7 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     figures["rollup_stockholm_ms"] = figure(ms(rollup["samples"], 50), "ms", 200)
     figures["rollup_stockholm_p95_ms"] = figure(ms(rollup["samples"], 95), "ms", "informational")
     figures["rollup_stockholm_first_ms"] = figure(rollup["first_ms"], "ms", "informational")
+    figures.update(finance_figures)
     with connection.cursor() as cursor:
         cursor.execute(
             "select version()" if connection.vendor == "postgresql" else "select sqlite_version()"
@@ -443,7 +453,8 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
         "timing_s": round(timing_s, 1),
         "scale": args.scale,
         "sqlite_analyzed": bool(args.analyze) if connection.vendor == "sqlite" else None,
-        "load_average_before_after": [load_before, _load()],
+        "load_average_before_after": [load_before, load_after],
+        "sie4_import": finance_meta,
     }
     return {"figures": figures, "meta": meta}
 
