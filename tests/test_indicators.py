@@ -361,6 +361,11 @@ def test_csv_import_with_swedish_numbers_is_all_or_nothing(world: World) -> None
     again = _post_file(w, w.editor_a, "varden.csv", good)
     assert "ingenting ändrades" in again.content.decode()
     assert (ValueImport.objects.count(), AuditEvent.objects.count()) == (batches, audit)
+    # A row that only sets a target leaves the year's value alone.
+    target_only = f"Indikator;Period;Värde;Målvärde\n{indicator.pk};2024;;1 250\n".encode()
+    assert _post_file(w, w.editor_a, "mal.csv", target_only).status_code == 200
+    assert Value.objects.get(indicator=indicator, year=2024).value == D("1234.5")
+    assert Target.objects.get(indicator=indicator, year=2024).value == D(1250)
     # One bad row refuses the whole file and says where.
     bad = (
         "Indikator;Period;Värde\n"

@@ -263,6 +263,9 @@ def values_import(
         accepted = number(row, "accepted", cells.get(columns.get("accepted", ""), ""))
         if len(out) > before:
             continue
+        value_cell = cells.get(columns.get("value", ""), "").strip()
+        if has_value and not value_cell and (target is not None or accepted is not None):
+            has_value = False  # a row that only sets a target leaves the value alone
         if has_value:
             identity = (indicator.pk, area, year, kind, number_in_year, gender)
             if identity in seen:

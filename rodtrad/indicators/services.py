@@ -268,7 +268,13 @@ def targets_set(
     baseline: tuple[Decimal | None, int | None] | None = None,
 ) -> int:
     """Set target values (and optionally the baseline); returns how many changed."""
-    current = _lock(indicator, expected_version) if expected_version is not None else indicator
+    # Always re-read under a lock (an import holds the indicator for a while); compare the
+    # version only when the caller showed one.
+    current = (
+        _lock(indicator, expected_version)
+        if expected_version is not None
+        else Indicator.objects.select_for_update().select_related("owner").get(pk=indicator.pk)
+    )
     problems = _target_problems(current, rows)
     if problems:
         raise IndicatorError(problems)
