@@ -846,8 +846,13 @@ def test_csv_bad_rows_are_reported_by_row_and_column_and_nothing_is_written(env:
         "Period;Konto;Belopp\n2026-04;5111;100\n",  # no Ansvar column
         "Period;Konto;Ansvar;Belopp\n2025-12;5111;2110;100\n2026-01;5111;2110;100\n",  # two years
         "Period;Konto;Ansvar;Belopp\n",  # headings only
+        "Period;Konto;Ansvar;Belopp\n2026-04;1930;2110;100\n",  # only balance-sheet rows
+        "Period;Konto;Ansvar;Belopp\n"
+        + "2026-04;5111;2110;9 999 999 999 999\n" * 11,  # sum too big
+        "Period;Konto;Ansvar;Belopp\n2026-04;5111;" + "9" * 30 + ";100\n",  # code too long
+        "Period;Konto;Ansvar;Belopp\n2026-04;3²²;2110;100\n",  # not ASCII digits
     ],
-    ids=["missing-column", "two-years", "no-rows"],
+    ids=["missing-column", "two-years", "no-rows", "no-outcome", "too-large", "too-long", "digits"],
 )
 def test_csv_refused_as_a_whole(env: Env, text: str) -> None:
     before = snapshot()
@@ -855,6 +860,16 @@ def test_csv_refused_as_a_whole(env: Env, text: str) -> None:
     assert response.status_code == 422
     assert response.context["result"].problems
     assert snapshot() == before
+
+
+def test_odd_year_and_month_in_the_address_are_ignored(env: Env) -> None:
+    import_service(env, sie_file(base_ledger(), BUDGET))
+    for url in (
+        reverse("finance:overview", args=[KRAMFORS]) + "?ar=²",
+        unit_url(env, "board_a") + "?ar=2026&manad=²",
+    ):
+        assert env.client("admin").get(url).status_code == 200, url
+    assert Client().get(reverse("finance:public", args=[KRAMFORS]) + "?ar=²").status_code == 200
 
 
 def test_xlsx_outcome_import(env: Env) -> None:

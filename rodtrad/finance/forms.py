@@ -29,8 +29,15 @@ class LedgerImportForm(forms.Form):
     )
 
 
+def _kronor(value: Decimal | None) -> None:
+    if value is not None and value != value.quantize(Decimal("0.01")):
+        raise forms.ValidationError(_("Give kronor with at most two decimals (öre)."))
+
+
 class FrameForm(forms.Form):
-    amount = SwedishDecimalField(label=gettext_lazy("Frame (net cost, kronor)"))
+    amount = SwedishDecimalField(
+        label=gettext_lazy("Frame (net cost, kronor)"), validators=[_kronor]
+    )
     decided_by = forms.CharField(label=gettext_lazy("Decided by"), max_length=120)
     decided_on = forms.DateField(label=gettext_lazy("Decision date"))
     paragraph = forms.CharField(label=gettext_lazy("Paragraph (§)"), max_length=40)
@@ -43,7 +50,9 @@ class ForecastForm(forms.Form):
         coerce=int,
         choices=[(m, f"{m:02d}") for m in range(1, 13)],
     )
-    amount = SwedishDecimalField(label=gettext_lazy("Forecast for the year (net cost, kronor)"))
+    amount = SwedishDecimalField(
+        label=gettext_lazy("Forecast for the year (net cost, kronor)"), validators=[_kronor]
+    )
     comment = forms.CharField(
         label=gettext_lazy("Comment on the deviation"),
         required=False,

@@ -53,6 +53,8 @@ KEPT_PREFIXES = ("3", "4", "5", "6", "7", "8", "10", "11", "12", "13")
 OPERATING = ("3", "4", "5", "6", "7")  # a unit's net cost
 TAXES_AND_GRANTS = ("80", "82")
 LARGEST_SUM = Decimal(10) ** 14  # numeric(16, 2)
+MAX_CODE = 20  # LedgerRow's code columns
+MAX_ACCOUNT = 10
 DEPRECIATION = ("78",)
 INVESTMENT = ("10", "11", "12")  # intangible assets, buildings and land, equipment
 
@@ -366,6 +368,24 @@ def _store_ledger(
     budget: dict[tuple[int, str, str, str], Decimal] | None = None,
 ) -> None:
     too_large = [key for key, amount in sums.items() if abs(amount) >= LARGEST_SUM]
+    too_long = next(
+        (
+            key
+            for key in sums
+            if len(key[1]) > MAX_ACCOUNT or any(len(code) > MAX_CODE for code in key[2:])
+        ),
+        None,
+    )
+    if too_long is not None:
+        raise FinanceError(
+            [
+                _(
+                    "Account %(account)s or one of its codes (%(codes)s) is longer than the "
+                    "ledger's columns allow (accounts 10, codes 20 characters)."
+                )
+                % {"account": too_long[1][:20], "codes": ", ".join(c[:30] for c in too_long[2:])}
+            ]
+        )
     if too_large:
         month, account, responsibility, _activity, _project = too_large[0]
         raise FinanceError(
@@ -513,6 +533,7 @@ def _upsert_activities(municipality: Municipality, activities: dict[str, str]) -
         [
             ActivityArea(municipality=municipality, code=code, name=name[:150] or code)
             for code, name in activities.items()
+            if len(code) <= MAX_CODE  # declared but too long to be used: checked on use
         ],
         update_conflicts=True,
         unique_fields=["municipality", "code"],
@@ -534,6 +555,17 @@ def _replace_budget_from_ledger(
             continue
         # Two codes may mean one unit (its own code and a mapped one): their rows add up.
         per_unit[(unit_id, month, account, activity)] += amount
+    for (_unit, month, account, _activity), amount in per_unit.items():
+        if abs(amount) >= LARGEST_SUM or len(account) > MAX_ACCOUNT or len(_activity) > MAX_CODE:
+            raise FinanceError(
+                [
+                    _(
+                        "The budget (#PBUDGET) for account %(account)s in month %(month)s cannot "
+                        "be kept: the amount or a code is too large."
+                    )
+                    % {"account": account[:20], "month": month}
+                ]
+            )
     budget.clear()  # re-keyed by unit: the copy by code is no longer needed
     lines = [(*key, amount) for key, amount in per_unit.items()]
     per_unit.clear()
@@ -627,7 +659,7 @@ def ledger_import_csv(
             problem("period", _("“%(text)s” is not a month; write 2026-03.") % {"text": text[:20]})
             continue
         account = cells.get(columns["account"], "").strip()
-        if not account.isdigit() or not 3 <= len(account) <= 6:
+        if not (account.isascii() and account.isdigit()) or not 3 <= len(account) <= 6:
             problem("account", _("“%(text)s” is not an account number.") % {"text": account[:20]})
             continue
         if not account.startswith(KEPT_PREFIXES):
@@ -648,15 +680,23 @@ def ledger_import_csv(
                 _("“%(text)s” is not an amount in kronor and öre.") % {"text": amount_text[:30]},
             )
             continue
-        years.add(period.year)
-        key = (
-            period.number,
-            account,
-            cells.get(columns["responsibility"], "").strip(),
-            cells.get(columns.get("activity", ""), "").strip(),
-            cells.get(columns.get("project", ""), "").strip(),
+        codes = [
+            cells.get(columns.get(name, ""), "").strip()
+            for name in ("responsibility", "activity", "project")
+        ]
+        long = next(
+            (
+                name
+                for name, code in zip(("responsibility", "activity", "project"), codes, strict=True)
+                if len(code) > MAX_CODE
+            ),
+            None,
         )
-        sums[key] += amount
+        if long is not None:
+            problem(long, _("a code may be at most %(n)s characters.") % {"n": MAX_CODE})
+            continue
+        years.add(period.year)
+        sums[(period.number, account, codes[0], codes[1], codes[2])] += amount
     if len(years) > 1:
         result.problems.append(
             _("The file covers several years (%(years)s); import one year at a time.")
@@ -664,24 +704,32 @@ def ledger_import_csv(
         )
     if not table.rows:
         result.problems.append(_("The file has headings but no rows."))
+    elif not years and not result.problems:
+        result.problems.append(
+            _("The file has no outcome rows (accounts in classes 3–8 and 10–12).")
+        )
     if result.problems:
         return result
-    with transaction.atomic():
-        _store_ledger(
-            user=user,
-            municipality=municipality,
-            result=result,
-            source="csv",
-            name=filename,
-            sha256=hashlib.sha256(data).hexdigest(),
-            year=years.pop(),
-            sums=sums,
-            rows=len(table.rows),
-            vouchers=0,
-            accounts={},
-            account_types={},
-            activities={},
-        )
+    try:
+        with transaction.atomic():
+            _store_ledger(
+                user=user,
+                municipality=municipality,
+                result=result,
+                source="csv",
+                name=filename,
+                sha256=hashlib.sha256(data).hexdigest(),
+                year=years.pop(),
+                sums=sums,
+                rows=len(table.rows),
+                vouchers=0,
+                accounts={},
+                account_types={},
+                activities={},
+            )
+    except FinanceError as exc:
+        result.problems = exc.problems
+        result.batch = None
     return result
 
 

@@ -48,7 +48,7 @@ MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", 
 
 def _year(request: HttpRequest, municipality: Municipality) -> int:
     text = request.GET.get("ar", "")
-    if text.isdigit() and 2000 <= int(text) <= 2100:
+    if text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100:
         return int(text)
     latest = LedgerRow.objects.filter(municipality=municipality).order_by("-year").first()
     return latest.year if latest else timezone.localdate().year
@@ -127,7 +127,7 @@ def unit_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     chosen = request.GET.get("manad", "")
     month = (
         int(chosen)
-        if chosen.isdigit() and 1 <= int(chosen) <= 12
+        if chosen.isascii() and chosen.isdigit() and 1 <= int(chosen) <= 12
         else max(1, figures.months_with_outcome)
     )
     this_month = Forecast.objects.filter(org_unit=unit, year=year, month=month).first()
@@ -145,6 +145,9 @@ def unit_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         status = 422
         if form.is_valid():
             expected = form.cleaned_data.get("version")
+            shown_text = request.POST.get("shown_month", "")
+            if shown_text.isascii() and shown_text.isdigit() and 1 <= int(shown_text) <= 12:
+                month = int(shown_text)  # the month the page showed (an import may have moved on)
             if form.cleaned_data["month"] != month:
                 # The version on the page is that of the month shown; another month's
                 # forecast is opened first so nobody overwrites one they have not seen.
