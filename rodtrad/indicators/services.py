@@ -328,6 +328,12 @@ def targets_set(
             after={"targets": after},
         )
         rollup.mark_stale(current.municipality_id, indicators=[current.pk])
+        # The caller's instance follows what was saved, as if it had been saved itself.
+        indicator.version = current.version
+        indicator.baseline_value, indicator.baseline_year = (
+            current.baseline_value,
+            current.baseline_year,
+        )
     return changed
 
 
