@@ -7,7 +7,11 @@ Variables (every one optional in development):
 - DATABASE_URL: e.g. postgres://user@127.0.0.1:5432/rodtrad (default: SQLite in data/).
 - CSRF_TRUSTED_ORIGINS: comma-separated origins behind a TLS proxy.
 - SECURE: 1 behind HTTPS (secure cookies, HSTS, SSL redirect), default 0.
-- EMAIL_URL is not used yet; e-mail goes to the console.
+- EMAIL_HOST: an SMTP server for reminders (with EMAIL_PORT, default 587, EMAIL_HOST_USER,
+  EMAIL_HOST_PASSWORD, EMAIL_USE_TLS default 1); without it e-mail goes to the console.
+- DEFAULT_FROM_EMAIL: the sender of reminders (default rodtrad@localhost).
+- SITE_URL: the address people reach the product at, for links in e-mail
+  (default http://127.0.0.1:8000).
 - LANGUAGE_CODE: sv (default) or en.
 - LOG_LEVEL: DEBUG, INFO (default), WARNING, ERROR.
 """
@@ -22,7 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from rodtrad.lib.env import EnvError, env_bool, env_choice, env_list
+from rodtrad.lib.env import EnvError, env_bool, env_choice, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -89,6 +93,7 @@ INSTALLED_APPS = [
     "rodtrad.steering",
     "rodtrad.indicators",
     "rodtrad.finance",
+    "rodtrad.followup",
 ]
 
 MIDDLEWARE = [
@@ -179,8 +184,21 @@ if SECURE:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
-DEFAULT_FROM_EMAIL = "rodtrad@localhost"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    try:
+        EMAIL_PORT = env_int("EMAIL_PORT", 587)
+        EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    except EnvError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_TIMEOUT = 30
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "rodtrad@localhost")
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

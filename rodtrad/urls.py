@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("rodtrad.steering.urls")),
     path("", include("rodtrad.indicators.urls")),
     path("", include("rodtrad.finance.urls")),
+    path("", include("rodtrad.followup.urls")),
 ]

@@ -94,6 +94,32 @@ class LevelSpec:
 
 
 @dataclass
+class SectionSpec:
+    key: str
+    name: str
+    name_en: str = ""
+    reporters: list[str] = field(default_factory=list)  # empty: every reporter
+
+
+@dataclass
+class FollowUpSpec:
+    key: str
+    name: str
+    name_en: str = ""
+    description: str = ""
+    months: list[int] = field(default_factory=list)
+    deadline_days: int = 15
+    reminders: list[int] = field(default_factory=list)
+    levels: list[str] = field(default_factory=list)
+    reporters: list[str] = field(default_factory=list)
+    economy: bool = False
+    indicators: bool = True
+    council_approval: bool = False
+    sections: list[SectionSpec] = field(default_factory=list)
+    line: int | None = None
+
+
+@dataclass
 class ModelSpec:
     name: str
     name_en: str = ""
@@ -102,6 +128,7 @@ class ModelSpec:
     org_unit_kinds: list[KindSpec] = field(default_factory=list)
     classifications: list[ClassificationSpec] = field(default_factory=list)
     levels: list[LevelSpec] = field(default_factory=list)
+    follow_up: list[FollowUpSpec] = field(default_factory=list)
 
 
 def problem_text(problem: Problem) -> str:
@@ -224,6 +251,7 @@ def parse_model(text: str | bytes) -> ModelSpec:
             "org_unit_kinds",
             "classifications",
             "levels",
+            "follow_up",
         },
         {"format", "name", "levels"},
     )
@@ -282,6 +310,9 @@ def parse_model(text: str | bytes) -> ModelSpec:
                 ("levels", index, "link_required"),
                 _("an upward link is required but links_to names no level above this one"),
             )
+    for index, raw in enumerate(_list(reader, top, "follow_up")):
+        spec.follow_up.append(_follow_up(reader, raw, ("follow_up", index), kinds, level_keys))
+    _unique(reader, [(f.key, ("follow_up", i)) for i, f in enumerate(spec.follow_up)])
     if reader.problems:
         raise FileProblems(reader.problems)
     return spec
@@ -445,6 +476,122 @@ def _level(
     )
 
 
+def _int_list(reader: _Reader, data: dict, key: str, path: Path, low: int, high: int) -> list[int]:
+    value = data.get(key, [])
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        reader.error((*path, key), _("expected a list of whole numbers"))
+        return []
+    out: list[int] = []
+    for index, number in enumerate(value):
+        if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+            reader.error(
+                (*path, key, index),
+                _("expected a whole number from %(low)s to %(high)s, not %(value)r")
+                % {"low": low, "high": high, "value": number},
+            )
+        elif number in out:
+            reader.error((*path, key, index), _("%(key)r is named twice") % {"key": number})
+        else:
+            out.append(number)
+    return out
+
+
+def _known_keys(
+    reader: _Reader, keys: list[str], path: Path, known: set[str], message: str
+) -> None:
+    for index, key in enumerate(keys):
+        if key not in known:
+            reader.error(
+                (*path, index),
+                message % {"key": key, "known": ", ".join(sorted(known))},
+            )
+        elif key in keys[:index]:
+            reader.error((*path, index), _("%(key)r is named twice") % {"key": key})
+
+
+def _follow_up(
+    reader: _Reader, raw: Any, path: Path, kinds: set[str], level_keys: set[str]
+) -> FollowUpSpec:
+    data = reader.mapping(
+        raw,
+        path,
+        {
+            "key",
+            "name",
+            "name_en",
+            "description",
+            "months",
+            "deadline_days",
+            "reminders",
+            "levels",
+            "reporters",
+            "economy",
+            "indicators",
+            "council_approval",
+            "sections",
+        },
+        {"key", "name", "months", "reporters"},
+    )
+    unknown_kind = _("unknown org unit kind %(key)r; known kinds are: %(known)s")
+    months = _int_list(reader, data, "months", path, 1, 12)
+    if "months" in data and not months:
+        reader.error((*path, "months"), _("name at least one month that ends a period"))
+    deadline = data.get("deadline_days", 15)
+    if isinstance(deadline, bool) or not isinstance(deadline, int) or not 0 <= deadline <= 120:
+        reader.error(
+            (*path, "deadline_days"),
+            _("expected a whole number of days from 0 to 120, not %(value)r") % {"value": deadline},
+        )
+        deadline = 15
+    levels = reader.key_list(data, "levels", path)
+    _known_keys(reader, levels, (*path, "levels"), level_keys, _("unknown level %(key)r"))
+    reporters = reader.key_list(data, "reporters", path)
+    if "reporters" in data and not reporters:
+        reader.error((*path, "reporters"), _("name at least one kind of org unit that reports"))
+    _known_keys(reader, reporters, (*path, "reporters"), kinds, unknown_kind)
+    sections: list[SectionSpec] = []
+    for index, raw_section in enumerate(_list(reader, data, "sections")):
+        spath: Path = (*path, "sections", index)
+        sdata = reader.mapping(
+            raw_section, spath, {"key", "name", "name_en", "reporters"}, {"key", "name"}
+        )
+        section_reporters = reader.key_list(sdata, "reporters", spath)
+        _known_keys(reader, section_reporters, (*spath, "reporters"), set(reporters), unknown_kind)
+        sections.append(
+            SectionSpec(
+                key=reader.key(sdata, spath),
+                name=reader.text(sdata, "name", spath, max_length=80),
+                name_en=reader.text(sdata, "name_en", spath, max_length=80),
+                reporters=section_reporters,
+            )
+        )
+    _unique(reader, [(s.key, (*path, "sections", i)) for i, s in enumerate(sections)])
+    spec = FollowUpSpec(
+        key=reader.key(data, path),
+        name=reader.text(data, "name", path, max_length=80),
+        name_en=reader.text(data, "name_en", path, max_length=80),
+        description=reader.text(data, "description", path),
+        months=sorted(months),
+        deadline_days=deadline,
+        reminders=sorted(_int_list(reader, data, "reminders", path, 0, 60), reverse=True),
+        levels=levels,
+        reporters=reporters,
+        economy=reader.boolean(data, "economy", path),
+        indicators=reader.boolean(data, "indicators", path, True),
+        council_approval=reader.boolean(data, "council_approval", path),
+        sections=sections,
+        line=reader.located.line(path),
+    )
+    if not spec.levels and not spec.economy and not spec.sections:
+        reader.error(
+            path,
+            _("a follow-up kind must assess a level, report the economy or have a section"),
+        )
+    return spec
+
+
 def export_model(model: SteeringModel) -> str:
     """The model as a file in the documented format; importing it again changes nothing."""
     data: dict[str, Any] = {"format": FORMAT, "name": model.name}
@@ -499,4 +646,26 @@ def export_model(model: SteeringModel) -> str:
             entry["classifications"] = rules
         levels.append(entry)
     data["levels"] = levels
+    follow_up = []
+    for kind in model.follow_up_kinds.prefetch_related("levels", "reporters"):
+        entry = {"key": kind.key, "name": kind.name}
+        for key in ("name_en", "description"):
+            if getattr(kind, key):
+                entry[key] = getattr(kind, key)
+        entry["months"] = list(kind.months)
+        entry["deadline_days"] = kind.deadline_days
+        if kind.reminder_days:
+            entry["reminders"] = list(kind.reminder_days)
+        entry["levels"] = [lv.key for lv in sorted(kind.levels.all(), key=lambda lv: lv.order)]
+        entry["reporters"] = [k.key for k in sorted(kind.reporters.all(), key=lambda k: k.order)]
+        entry["economy"] = kind.economy
+        entry["indicators"] = kind.indicators
+        entry["council_approval"] = kind.council_approval
+        if kind.sections:
+            entry["sections"] = [
+                {key: value for key, value in section.items() if value} for section in kind.sections
+            ]
+        follow_up.append(entry)
+    if follow_up:
+        data["follow_up"] = follow_up
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from rodtrad.organisations.models import Municipality, OrgUnit, OrgUnitKind, localized
@@ -381,3 +382,58 @@ class PlanLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_item} → {self.to_item}"
+
+
+class FollowUpKind(models.Model):
+    """A kind of follow-up in the model: month, tertial, delår, årsredovisning, "Året som gått".
+
+    `months` are the months whose last day ends a period of this kind (4, 8, 12 for tertials);
+    the deadline is `deadline_days` after that day, so a January report on the year before
+    ("Året som gått") is month 12 with a deadline 31 days later. Which levels are assessed and which kinds of org unit report are configured here,
+    so "monthly = economy only" is a kind with no levels and `economy` set.
+    """
+
+    model = models.ForeignKey(
+        SteeringModel, on_delete=models.CASCADE, related_name="follow_up_kinds"
+    )
+    key = models.SlugField(_("key"), max_length=40)
+    name = models.CharField(_("name"), max_length=80)
+    name_en = models.CharField(_("name in English"), max_length=80, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    months = models.JSONField(_("period end months"), default=list)
+    deadline_days = models.PositiveSmallIntegerField(
+        _("days from the period's end to the deadline"), default=15
+    )
+    reminder_days = models.JSONField(_("reminders, days before the deadline"), default=list)
+    levels = models.ManyToManyField(
+        Level, blank=True, related_name="follow_up_kinds", verbose_name=_("assessed levels")
+    )
+    reporters = models.ManyToManyField(
+        OrgUnitKind, related_name="follow_up_kinds", verbose_name=_("reporting org unit kinds")
+    )
+    economy = models.BooleanField(_("economy (forecast) is reported"), default=False)
+    indicators = models.BooleanField(_("indicator values are reported"), default=True)
+    council_approval = models.BooleanField(_("approved by the council"), default=False)
+    sections = models.JSONField(_("free sections"), default=list)
+
+    class Meta:
+        ordering = ["model", "order"]
+        verbose_name = _("follow-up kind")
+        verbose_name_plural = _("follow-up kinds")
+        constraints = [
+            models.UniqueConstraint(fields=["model", "key"], name="followupkind_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return localized(self, "name")
+
+    def section_list(self) -> list[dict[str, Any]]:
+        """The free sections with their names in the reader's language."""
+        out = []
+        for section in self.sections:
+            name = section.get("name", "")
+            if (get_language() or "sv").startswith("en") and section.get("name_en"):
+                name = section["name_en"]
+            out.append({**section, "label": name})
+        return out

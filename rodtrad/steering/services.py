@@ -6,7 +6,7 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import F, ProtectedError, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -213,6 +213,7 @@ def steering_model_import(
             LevelClassification(level=level, classification=classifications[key], required=req)
             for key, req in lv.classifications.items()
         )
+    _apply_follow_up(model, spec, levels, kinds)
     # The plan must still hold under the new model: a changed owner, horizon, link rule or
     # classification rule that existing items break refuses the whole import.
     broken = rules.validate_plan(municipality)
@@ -238,6 +239,68 @@ def steering_model_import(
         after={"file": export_model(model)},
     )
     return model
+
+
+def _apply_follow_up(
+    model: SteeringModel,
+    spec: ModelSpec,
+    levels: dict[str, Level],
+    kinds: dict[str, OrgUnitKind],
+) -> None:
+    """Create, update and remove the follow-up kinds; one that has periods cannot be removed."""
+    try:
+        with transaction.atomic():
+            model.follow_up_kinds.exclude(key__in=[f.key for f in spec.follow_up]).delete()
+    except ProtectedError as exc:
+        used = sorted({str(obj.kind.key) for obj in exc.protected_objects})  # type: ignore[attr-defined]
+        raise FileProblems(
+            [
+                Problem(
+                    None,
+                    "follow_up",
+                    _(
+                        "the follow-up kind %(key)r is not in the file but has follow-up "
+                        "periods; keep it in the file"
+                    )
+                    % {"key": key},
+                )
+                for key in used
+            ]
+        ) from None
+    follow_up = _upsert(
+        model.follow_up_kinds.all(),
+        [
+            (
+                f.key,
+                {
+                    "name": f.name,
+                    "name_en": f.name_en,
+                    "description": f.description,
+                    "order": order,
+                    "months": f.months,
+                    "deadline_days": f.deadline_days,
+                    "reminder_days": f.reminders,
+                    "economy": f.economy,
+                    "indicators": f.indicators,
+                    "council_approval": f.council_approval,
+                    "sections": [
+                        {
+                            "key": s.key,
+                            "name": s.name,
+                            "name_en": s.name_en,
+                            "reporters": s.reporters,
+                        }
+                        for s in f.sections
+                    ],
+                },
+            )
+            for order, f in enumerate(spec.follow_up, start=1)
+        ],
+        model=model,
+    )
+    for f in spec.follow_up:
+        follow_up[f.key].levels.set([levels[key] for key in f.levels])
+        follow_up[f.key].reporters.set([kinds[key] for key in f.reporters])
 
 
 def _removal_problems(model: SteeringModel, spec: ModelSpec) -> list[Problem]:

@@ -1,0 +1,341 @@
+"""The content of reports as plain data: what the live report page shows and what approval
+freezes. Built for many reports at once in a fixed number of queries, so freezing a whole
+period costs the same few queries as freezing one report.
+
+Everything a frozen report shows is in the content (names in both languages, statuses with the
+facts their explanations are written from, indicator values and targets, the contributing
+items' assessments, the economy); nothing is looked up in live data when it is read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import F
+
+from rodtrad.followup.models import Assessment, Report, ReportSection, ReportStatus
+from rodtrad.indicators.models import (
+    AssessmentSettings,
+    Indicator,
+    IndicatorStatus,
+    Target,
+    Value,
+    period_label,
+)
+from rodtrad.steering.models import PlanLink
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+FORMAT = 1
+
+
+def _num(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+def scale_of(municipality_id: int) -> str:
+    settings = AssessmentSettings.objects.filter(model__municipality_id=municipality_id).first()
+    return settings.scale if settings else "achieved"
+
+
+def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
+    """The content of each report (keyed by report id), as it stands now."""
+    reports = list(reports)
+    if not reports:
+        return {}
+    periods = {r.period_id: r.period for r in reports}
+    municipality = reports[0].period.municipality
+    scale = scale_of(municipality.pk)
+    report_ids = [r.pk for r in reports]
+
+    rows = list(
+        Assessment.objects.filter(report_id__in=report_ids)
+        .order_by("report_id", "item__level__order", "item__number", "item__title", "pk")
+        .values(
+            "pk",
+            "report_id",
+            "item_id",
+            "status",
+            "analysis",
+            "measures",
+            "proposed",
+            "proposed_reasons",
+            "ready",
+            "item__number",
+            "item__title",
+            "item__level__name",
+            "item__level__name_en",
+            "item__level__order",
+        )
+    )
+    item_ids = [row["item_id"] for row in rows]
+
+    # Indicators of the items, with the value, target and status as of each period.
+    links: dict[int, list[int]] = defaultdict(list)
+    for item_id, indicator_id in Indicator.plan_items.through.objects.filter(
+        planitem_id__in=item_ids
+    ).values_list("planitem_id", "indicator_id"):
+        links[item_id].append(indicator_id)
+    indicator_ids = sorted({i for ids in links.values() for i in ids})
+    indicators = {
+        row["pk"]: row
+        for row in Indicator.objects.filter(pk__in=indicator_ids).values(
+            "pk", "title", "unit", "decimals", "kind", "frequency"
+        )
+    }
+    latest_end = max(p.end for p in periods.values())
+    series: dict[int, list[tuple[Any, Decimal | None, str]]] = defaultdict(list)
+    for indicator_id, end, value, year, kind, number in (
+        Value.objects.filter(
+            indicator_id__in=indicator_ids,
+            area=municipality.code,
+            gender="T",
+            period_end__lte=latest_end,
+        )
+        .order_by("indicator_id", "period_end")
+        .values_list("indicator_id", "period_end", "value", "year", "period_kind", "period_number")
+    ):
+        series[indicator_id].append((end, value, period_label(year, kind, number)))
+    years = {p.year for p in periods.values()}
+    targets: dict[tuple[int, int], tuple[Decimal, Decimal | None]] = {}
+    # A target for the year wins over a target for the plan period's end.
+    for target in (
+        Target.objects.filter(indicator_id__in=indicator_ids)
+        .select_related("period")
+        .order_by(F("year").desc(nulls_last=True))
+    ):
+        for year in years:
+            if target.year == year or (
+                target.year is None
+                and target.period.start_year <= year <= target.period.end_year
+                and (target.indicator_id, year) not in targets
+            ):
+                targets[(target.indicator_id, year)] = (target.value, target.accepted_value)
+    statuses = {
+        (indicator_id, year): status
+        for indicator_id, year, status in IndicatorStatus.objects.filter(
+            indicator_id__in=indicator_ids, year__in=years
+        ).values_list("indicator_id", "year", "status")
+    }
+
+    # The contributing items' assessments in the same period (units' beside the board's).
+    contributors: dict[int, list[int]] = defaultdict(list)
+    for to_item, from_item in PlanLink.objects.filter(to_item_id__in=item_ids).values_list(
+        "to_item_id", "from_item_id"
+    ):
+        contributors[to_item].append(from_item)
+    from_ids = sorted({i for ids in contributors.values() for i in ids})
+    contributed: dict[tuple[int, int], dict[str, Any]] = {}
+    if from_ids:
+        for row in Assessment.objects.filter(
+            report__period_id__in=list(periods), item_id__in=from_ids
+        ).values(
+            "item_id",
+            "report__period_id",
+            "report__status",
+            "report__org_unit__name",
+            "item__number",
+            "item__title",
+            "item__level__name",
+            "item__level__name_en",
+            "status",
+            "analysis",
+            "measures",
+            "ready",
+        ):
+            contributed[(row["report__period_id"], row["item_id"])] = {
+                "item_id": row["item_id"],
+                "number": row["item__number"],
+                "title": row["item__title"],
+                "level": row["item__level__name"],
+                "level_en": row["item__level__name_en"],
+                "owner": row["report__org_unit__name"],
+                "status": row["status"],
+                "analysis": row["analysis"],
+                "measures": row["measures"],
+                "ready": row["ready"],
+                "report_status": row["report__status"],
+            }
+
+    # The latest assessment of each item in an earlier period: "what changed since".
+    previous: dict[tuple[int, int], dict[str, Any]] = {}
+    earliest = min(p.end for p in periods.values())
+    earlier = (
+        Assessment.objects.filter(item_id__in=item_ids, report__period__end__lt=latest_end)
+        .exclude(report__period__end__lt=earliest.replace(year=earliest.year - 2))
+        .order_by("report__period__end", "pk")
+        .values_list(
+            "item_id",
+            "report__period__end",
+            "report__period__kind__name",
+            "report__period__kind__name_en",
+            "report__period__kind__months",
+            "report__period__number",
+            "report__period__year",
+            "status",
+            "analysis",
+            "report__status",
+        )
+    )
+    history: dict[int, list[tuple]] = defaultdict(list)
+    for row in earlier:
+        history[row[0]].append(row)
+    for period in periods.values():
+        for item_id, entries in history.items():
+            before = [e for e in entries if e[1] < period.end]
+            if before:
+                e = before[-1]
+                months = e[4] or []
+                suffix = f" {e[5]}" if len(months) > 1 else ""
+                previous[(period.pk, item_id)] = {
+                    "period": f"{e[2]}{suffix} {e[6]}",
+                    "period_en": f"{e[3] or e[2]}{suffix} {e[6]}",
+                    "status": e[7],
+                    "analysis": e[8],
+                    "approved": e[9] in (ReportStatus.APPROVED, ReportStatus.COUNCIL_APPROVED),
+                }
+
+    sections: dict[int, list[ReportSection]] = defaultdict(list)
+    for section in ReportSection.objects.filter(report_id__in=report_ids).order_by(
+        "report_id", "order"
+    ):
+        sections[section.report_id].append(section)
+
+    economy = _economy(reports)
+
+    out: dict[int, dict[str, Any]] = {}
+    by_report: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_report[row["report_id"]].append(row)
+    for report in reports:
+        period = report.period
+        kind = period.kind
+        named = {s["key"]: s for s in kind.sections or []}
+        items = []
+        for row in by_report[report.pk]:
+            shown_indicators = []
+            for indicator_id in links.get(row["item_id"], []):
+                info = indicators[indicator_id]
+                known = [s for s in series.get(indicator_id, []) if s[0] <= period.end]
+                last = known[-1] if known else None
+                target = targets.get((indicator_id, period.year))
+                shown_indicators.append(
+                    {
+                        "id": indicator_id,
+                        "title": info["title"],
+                        "unit": info["unit"],
+                        "decimals": info["decimals"],
+                        "kind": info["kind"],
+                        "value": _num(last[1]) if last else None,
+                        "value_label": last[2] if last else "",
+                        "target": _num(target[0]) if target else None,
+                        "accepted": _num(target[1]) if target else None,
+                        "status": statuses.get((indicator_id, period.year), ""),
+                    }
+                )
+            items.append(
+                {
+                    "assessment_id": row["pk"],
+                    "item_id": row["item_id"],
+                    "number": row["item__number"],
+                    "title": row["item__title"],
+                    "level": row["item__level__name"],
+                    "level_en": row["item__level__name_en"],
+                    "status": row["status"],
+                    "analysis": row["analysis"],
+                    "measures": row["measures"],
+                    "ready": row["ready"],
+                    "proposed": row["proposed"],
+                    "proposed_reasons": row["proposed_reasons"],
+                    "indicators": shown_indicators,
+                    "contributors": [
+                        contributed[(period.pk, from_id)]
+                        for from_id in contributors.get(row["item_id"], [])
+                        if (period.pk, from_id) in contributed
+                    ],
+                    "previous": previous.get((period.pk, row["item_id"])),
+                }
+            )
+        out[report.pk] = {
+            "format": FORMAT,
+            "report": {
+                "id": report.pk,
+                "period": period.label,
+                "kind": kind.key,
+                "kind_name": kind.name,
+                "kind_name_en": kind.name_en,
+                "year": period.year,
+                "start": period.start.isoformat(),
+                "end": period.end.isoformat(),
+                "deadline": period.deadline.isoformat(),
+                "org_unit": report.org_unit.name,
+                "org_unit_id": report.org_unit_id,
+                "tier": report.tier,
+                "scale": scale,
+            },
+            "items": items,
+            "sections": [
+                {
+                    "key": s.key,
+                    "name": named.get(s.key, {}).get("name", "Ekonomi"),
+                    "name_en": named.get(s.key, {}).get("name_en", "Economy"),
+                    "text": s.text,
+                    "ready": s.ready,
+                }
+                for s in sections[report.pk]
+            ],
+            "economy": economy.get(report.pk),
+        }
+    return out
+
+
+def _economy(reports: list[Report]) -> dict[int, dict[str, Any]]:
+    """The economy part of board reports: budget, outcome to date, forecast and deviation."""
+    from rodtrad.finance.models import Forecast
+    from rodtrad.finance.selectors import economy
+
+    wanted = [r for r in reports if r.economy]
+    if not wanted:
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    by_year: dict[int, list[Report]] = defaultdict(list)
+    for report in wanted:
+        by_year[report.period.year].append(report)
+    for year, year_reports in by_year.items():
+        figures = economy(
+            year_reports[0].period.municipality, year, [r.org_unit for r in year_reports]
+        )
+        forecasts: dict[int, list[Forecast]] = defaultdict(list)
+        for forecast in Forecast.objects.filter(
+            org_unit__in=[r.org_unit_id for r in year_reports], year=year
+        ).order_by("month"):
+            forecasts[forecast.org_unit_id].append(forecast)
+        for report, unit in zip(year_reports, figures, strict=True):
+            end_month = report.period.end.month
+            made = [f for f in forecasts[report.org_unit_id] if f.month <= end_month]
+            forecast = made[-1] if made else None
+            months = min(unit.months_with_outcome, end_month)
+            outcome = sum(unit.outcome_by_month[:months], Decimal(0))
+            if unit.has_internal_budget:
+                budget_to_date = sum(unit.budget_by_month[:months], Decimal(0))
+            else:
+                budget_to_date = unit.budget * months / 12
+            deviation = forecast.amount - unit.budget if forecast else None
+            out[report.pk] = {
+                "budget": _num(unit.budget),
+                "frame": _num(unit.frame.amount) if unit.frame else None,
+                "months": months,
+                "outcome_to_date": _num(outcome),
+                "budget_to_date": _num(budget_to_date),
+                "forecast": _num(forecast.amount) if forecast else None,
+                "forecast_month": forecast.month if forecast else None,
+                "forecast_comment": forecast.comment if forecast else "",
+                "deviation": _num(deviation),
+                "deviation_pct": _num((deviation * 100 / abs(unit.budget)).quantize(Decimal("0.1")))
+                if deviation is not None and unit.budget
+                else None,
+            }
+    return out
