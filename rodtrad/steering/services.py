@@ -513,7 +513,19 @@ def plan_item_delete(*, user: User | None, item: PlanItem) -> None:
         )
     before = item.snapshot() | {"contributes_to": [p.pk for p in item.contributes_to.all()]}
     record(user=user, municipality=item.municipality, action="delete", obj=item, before=before)
-    item.delete()
+    try:
+        item.delete()
+    except ProtectedError:
+        # Follow-up assessments of the item: what was reported is history, never deleted.
+        raise PlanError(
+            [
+                _(
+                    "“%(title)s” has been followed up, and what was reported is kept. Set the "
+                    "status to cancelled instead of deleting it."
+                )
+                % {"title": item.title}
+            ]
+        ) from None
     plan_changed.send(sender=PlanItem, municipality=item.municipality)
 
 

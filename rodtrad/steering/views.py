@@ -505,6 +505,7 @@ def model_page(request: HttpRequest, code: str) -> HttpResponse:
         else []
     )
     classifications = model.classifications.prefetch_related("values") if model else []
+    follow_up_kinds = model.follow_up_kinds.prefetch_related("levels", "reporters") if model else []
     return render(
         request,
         "steering/model.html",
@@ -514,6 +515,7 @@ def model_page(request: HttpRequest, code: str) -> HttpResponse:
             "model": model,
             "levels": levels,
             "classifications": classifications,
+            "follow_up_kinds": follow_up_kinds,
         },
     )
 
