@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rodtrad.followup.services import MAX_TEXT
 from rodtrad.indicators.explain import status_label
@@ -21,7 +22,7 @@ class AssessmentForm(forms.Form):
         help_text=_("What the results show and why: the basis of your assessment."),
     )
     measures = forms.CharField(
-        label=_("Measures"),
+        label=pgettext_lazy("follow-up", "Measures"),
         required=False,
         max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -32,7 +33,8 @@ class AssessmentForm(forms.Form):
 
     def __init__(self, *args: Any, scale: str = "achieved", **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("Not assessed yet"))] + [
+        status_field: forms.ChoiceField = self.fields["status"]  # type: ignore[assignment]
+        status_field.choices = [("", _("Not assessed yet"))] + [
             (status, status_label(status, scale)) for status in ("met", "partly", "not_met")
         ]
 

@@ -181,7 +181,8 @@ class Assessment(models.Model):
     """A reporter's status, analysis and measures (åtgärder) for one item in one period."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="assessments")
-    item = models.ForeignKey(PlanItem, on_delete=models.CASCADE, related_name="assessments")
+    # What was reported about an item is history: the item cannot be deleted, only cancelled.
+    item = models.ForeignKey(PlanItem, on_delete=models.PROTECT, related_name="assessments")
     status = models.CharField(_("status"), max_length=10, blank=True)
     analysis = models.TextField(_("analysis"), blank=True)
     measures = models.TextField(_("measures"), blank=True)

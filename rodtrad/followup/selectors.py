@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from rodtrad.organisations.access import Access
     from rodtrad.steering.models import PlanItem
 
-STATUS_ORDER = {
+STATUS_ORDER: dict[str, int] = {
     ReportStatus.DRAFT: 0,
     ReportStatus.SUBMITTED: 1,
     ReportStatus.APPROVED: 2,

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, override
+from django.utils.translation import ngettext, override, pgettext
 
 from rodtrad.followup.models import (
     Assessment,
@@ -40,7 +40,7 @@ from rodtrad.followup.snapshots import build_snapshots
 from rodtrad.indicators import rollup
 from rodtrad.indicators.models import ItemRollup
 from rodtrad.organisations.audit import record
-from rodtrad.organisations.models import Membership, Municipality, OrgUnit, Role
+from rodtrad.organisations.models import AuditEvent, Membership, Municipality, OrgUnit, Role
 from rodtrad.steering.models import FollowUpKind, ItemStatus, PlanItem, PlanYear
 from rodtrad.steering.services import PlanError, StaleEdit
 
@@ -67,10 +67,15 @@ def _month_end(year: int, month: int) -> datetime.date:
 
 
 def tier_of(unit: OrgUnit) -> int:
+    """Council, board or unit: by kind, and for a municipality's own kinds by place in the
+    tree (a kind of its own directly under the council, e.g. a joint authority, is a board)."""
     key = unit.kind.key
     if key in COUNCIL_KINDS or (unit.parent_id is None and key not in BOARD_KINDS):
         return Tier.COUNCIL
     if key in BOARD_KINDS:
+        return Tier.BOARD
+    parent = unit.parent
+    if not unit.kind.builtin and parent is not None and parent.kind.key in COUNCIL_KINDS:
         return Tier.BOARD
     return Tier.UNIT
 
@@ -92,16 +97,21 @@ def periods_generate(*, plan_year: PlanYear, user: User | None) -> list[FollowUp
             [_("The steering model has no follow-up kinds; add them to the model file first.")]
         )
     year = plan_year.year
-    existing = {
-        (p.kind_id, p.number)
-        for p in FollowUpPeriod.objects.filter(municipality=municipality, year=year)
-    }
+    existing: dict[int, dict[datetime.date, int]] = {}
+    for period in FollowUpPeriod.objects.filter(municipality=municipality, year=year):
+        existing.setdefault(period.kind_id, {})[period.end] = period.number
     created = []
     for kind in kinds:
+        have = existing.get(kind.pk, {})
+        used = set(have.values())
         start_month = 1
-        for number, month in enumerate(sorted(kind.months), start=1):
+        for place, month in enumerate(sorted(kind.months), start=1):
             end = _month_end(year, month)
-            if (kind.pk, number) not in existing:
+            if end not in have:
+                # Periods are matched by the day they end; a month the model added gets its
+                # place's number, or the next free one if a kept period holds that number.
+                number = place if place not in used else max(used) + 1
+                used.add(number)
                 created.append(
                     FollowUpPeriod(
                         municipality=municipality,
@@ -128,7 +138,11 @@ def periods_generate(*, plan_year: PlanYear, user: User | None) -> list[FollowUp
 
 
 def _lock_period(period: FollowUpPeriod, expected_version: int | None) -> FollowUpPeriod:
-    current = FollowUpPeriod.objects.select_for_update().select_related("kind").get(pk=period.pk)
+    current = (
+        FollowUpPeriod.objects.select_for_update(of=("self",))
+        .select_related("kind")
+        .get(pk=period.pk)
+    )
     if expected_version is not None and current.version != expected_version:
         raise StaleEdit(
             [
@@ -208,7 +222,7 @@ def period_open(*, period: FollowUpPeriod, user: User | None) -> int:
     reporter_kinds = list(kind.reporters.all())
     units = list(
         OrgUnit.objects.filter(municipality=municipality, kind__in=reporter_kinds)
-        .select_related("kind")
+        .select_related("kind", "parent__kind")
         .order_by("path")
     )
     sections = kind.sections or []
@@ -219,7 +233,8 @@ def period_open(*, period: FollowUpPeriod, user: User | None) -> int:
         own_sections = [
             s for s in sections if not s.get("reporters") or unit.kind.key in s["reporters"]
         ]
-        economy = kind.economy and tier == Tier.BOARD
+        # Companies keep their own books: the economy part is the boards' only.
+        economy = kind.economy and tier == Tier.BOARD and unit.kind.key != "bolag"
         item_ids = by_owner.get(unit.pk, [])
         if not item_ids and not own_sections and not economy:
             continue
@@ -237,7 +252,7 @@ def period_open(*, period: FollowUpPeriod, user: User | None) -> int:
     Report.objects.bulk_create(reports, batch_size=1000)
     proposals = {
         row[0]: (row[1], row[2])
-        for row in ItemRollup.objects.filter(item_id__in=[i.pk for i in items]).values_list(
+        for row in ItemRollup.objects.filter(municipality=municipality).values_list(
             "item_id", "proposed", "reasons"
         )
     }
@@ -322,7 +337,11 @@ def period_close(*, period: FollowUpPeriod, user: User | None) -> FollowUpPeriod
 
 
 def _lock_report(report: Report) -> Report:
-    return Report.objects.select_for_update().select_related("period", "org_unit").get(pk=report.pk)
+    return (
+        Report.objects.select_for_update(of=("self",))
+        .select_related("period__kind", "org_unit", "municipality")
+        .get(pk=report.pk)
+    )
 
 
 def _refuse_unless_draft(report: Report) -> None:
@@ -341,9 +360,10 @@ def _refuse_unless_draft(report: Report) -> None:
 
 
 def _recount(report: Report) -> None:
-    ready = (
-        report.assessments.filter(ready=True).count() + report.sections.filter(ready=True).count()
-    )
+    ready = Report.objects.filter(pk=report.pk).aggregate(
+        n=Count("assessments", filter=Q(assessments__ready=True), distinct=True)
+        + Count("sections", filter=Q(sections__ready=True), distinct=True)
+    )["n"]
     if ready != report.parts_ready:
         report.parts_ready = ready
         report.save(update_fields=["parts_ready", "updated_at"])
@@ -391,10 +411,11 @@ def assessment_save(
     report = _lock_report(assessment.report)
     _refuse_unless_draft(report)
     current = (
-        Assessment.objects.select_for_update()
+        Assessment.objects.select_for_update(of=("self",))
         .select_related("item", "updated_by")
         .get(pk=assessment.pk)
     )
+    current.report = report
     if current.version != expected_version:
         raise _stale(
             _("The assessment of “%(item)s”") % {"item": current.item},
@@ -404,7 +425,7 @@ def assessment_save(
     if status not in STATUSES:
         raise FollowUpError([_("Status: choose one of the statuses offered.")])
     analysis = _clean_text(analysis, _("Analysis"))
-    measures = _clean_text(measures, _("Measures"))
+    measures = _clean_text(measures, pgettext("follow-up", "Measures"))
     if ready:
         problems = []
         if not status:
@@ -448,8 +469,11 @@ def section_save(
     report = _lock_report(section.report)
     _refuse_unless_draft(report)
     current = (
-        ReportSection.objects.select_for_update().select_related("updated_by").get(pk=section.pk)
+        ReportSection.objects.select_for_update(of=("self",))
+        .select_related("updated_by")
+        .get(pk=section.pk)
     )
+    current.report = report
     label = section_label(report, current.key)
     if current.version != expected_version:
         raise _stale(
@@ -628,8 +652,8 @@ def reports_approve(
     if problems:
         raise FollowUpError(problems)
     locked = list(
-        Report.objects.select_for_update()
-        .select_related("period", "org_unit")
+        Report.objects.select_for_update(of=("self",))
+        .select_related("period__kind", "org_unit")
         .filter(pk__in=[r.pk for r in reports])
         .order_by("pk")
     )
@@ -643,9 +667,9 @@ def reports_approve(
                     % {"report": report, "status": report.get_status_display().lower()}
                 ]
             )
-    for report in locked:
+    if len(locked) == 1:
         _step(
-            report,
+            locked[0],
             user,
             EventAction.APPROVE,
             ReportStatus.APPROVED,
@@ -653,8 +677,69 @@ def reports_approve(
             decided_on=decided_on,
             paragraph=paragraph.strip(),
         )
+    else:
+        _approve_many(locked, user, decided_by.strip(), decided_on, paragraph.strip())
     _freeze(locked)
     return locked
+
+
+def _approve_many(
+    reports: list[Report],
+    user: User | None,
+    decided_by: str,
+    decided_on: datetime.date | None,
+    paragraph: str,
+) -> None:
+    """The same as `_step` for each report, in a few bulk queries (a board approving all its
+    units' reports at once, or a whole period at city scale)."""
+    now = timezone.now()
+    by = _user(user)
+    decision = {
+        "decided_by": decided_by,
+        "decided_on": decided_on.isoformat() if decided_on else "",
+        "paragraph": paragraph,
+    }
+    befores = [report.snapshot() for report in reports]
+    for report in reports:
+        report.status = ReportStatus.APPROVED
+        report.approved_at = now
+        report.updated_at = now
+        report.version += 1
+    Report.objects.bulk_update(
+        reports, ["status", "approved_at", "updated_at", "version"], batch_size=500
+    )
+    events = [
+        ReportEvent(
+            report=report,
+            action=EventAction.APPROVE,
+            at=now,
+            by=by,
+            decided_by=decided_by,
+            decided_on=decided_on,
+            paragraph=paragraph,
+        )
+        for report in reports
+    ]
+    ReportEvent.objects.bulk_create(events, batch_size=500)
+    for report, event in zip(reports, events, strict=True):
+        report._last_event = event  # type: ignore[attr-defined]
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                municipality_id=report.municipality_id,
+                at=now,
+                user=by,
+                action=EventAction.APPROVE,
+                object_type=Report._meta.label_lower,
+                object_id=str(report.pk),
+                object_repr=str(report)[:255],
+                before=before,
+                after=report.snapshot() | decision,
+            )
+            for report, before in zip(reports, befores, strict=True)
+        ],
+        batch_size=500,
+    )
 
 
 def _freeze(reports: list[Report]) -> None:
@@ -773,7 +858,11 @@ def _due_reminder(report: Report, today: datetime.date, sent: set[str]) -> str:
 
 
 def reminders_send(
-    *, today: datetime.date, municipality: Municipality | None = None, dry_run: bool = False
+    *,
+    today: datetime.date,
+    municipality: Municipality | None = None,
+    period: FollowUpPeriod | None = None,
+    dry_run: bool = False,
 ) -> list[tuple[Report, str, list[str]]]:
     """Send the reminders that are due: before each deadline (the kind's days) and, once a
     week, to reports that are late. Each is sent once (recorded in `Reminder`)."""
@@ -784,6 +873,8 @@ def reminders_send(
     )
     if municipality is not None:
         reports = reports.filter(municipality=municipality)
+    if period is not None:
+        reports = reports.filter(period=period)
     sent_keys: dict[int, set[str]] = {}
     for report_id, key in Reminder.objects.filter(report__in=reports).values_list(
         "report_id", "key"

@@ -9,17 +9,27 @@ items' assessments, the economy); nothing is looked up in live data when it is r
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import F
+from django.utils.translation import override
 
-from rodtrad.followup.models import Assessment, Report, ReportSection, ReportStatus
+from rodtrad.followup.models import (
+    Assessment,
+    FollowUpPeriod,
+    Report,
+    ReportSection,
+    ReportStatus,
+)
+from rodtrad.indicators import assessment, rollup
 from rodtrad.indicators.models import (
     AssessmentSettings,
     Indicator,
     IndicatorStatus,
+    ItemRollup,
     Target,
     Value,
     period_label,
@@ -41,6 +51,23 @@ def scale_of(municipality_id: int) -> str:
     return settings.scale if settings else "achieved"
 
 
+def _rule_of(municipality_id: int) -> str:
+    settings = AssessmentSettings.objects.filter(model__municipality_id=municipality_id).first()
+    return settings.rollup_rule if settings else "worst"
+
+
+def reported_rollup(contributors: list[dict[str, Any]], rule: str) -> dict[str, Any] | None:
+    """The contributing items' statuses reported this period, combined by the model's rule:
+    the council level's (and a board's) roll-up of what was reported below it."""
+    if not contributors:
+        return None
+    counts = {"met": 0, "partly": 0, "not_met": 0, "none": 0}
+    for contributor in contributors:
+        counts[contributor["status"] or "none"] += 1
+    status = assessment.combine([(c["status"], 1) for c in contributors], rule)
+    return {"status": status, "rule": rule, **counts}
+
+
 def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
     """The content of each report (keyed by report id), as it stands now."""
     reports = list(reports)
@@ -49,8 +76,12 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
     periods = {r.period_id: r.period for r in reports}
     municipality = reports[0].period.municipality
     scale = scale_of(municipality.pk)
+    rule = _rule_of(municipality.pk)
     report_ids = [r.pk for r in reports]
 
+    # The roll-up's proposal as it stands (the one copied into the assessment is from the
+    # last save): what the report shows beside the judgement, and what approval freezes.
+    rollup.ensure_fresh(municipality)
     rows = list(
         Assessment.objects.filter(report_id__in=report_ids)
         .order_by("report_id", "item__level__order", "item__number", "item__title", "pk")
@@ -71,7 +102,15 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
             "item__level__order",
         )
     )
-    item_ids = [row["item_id"] for row in rows]
+    # Ids go to the database as a subquery, not a list: a whole period at city scale is tens
+    # of thousands of items, beyond what SQLite takes as parameters.
+    item_ids = Assessment.objects.filter(report_id__in=report_ids).values("item_id")
+    proposals = {
+        item_id: (proposed, reasons)
+        for item_id, proposed, reasons in ItemRollup.objects.filter(
+            item_id__in=item_ids
+        ).values_list("item_id", "proposed", "reasons")
+    }
 
     # Indicators of the items, with the value, target and status as of each period.
     links: dict[int, list[int]] = defaultdict(list)
@@ -88,7 +127,7 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
     }
     latest_end = max(p.end for p in periods.values())
     series: dict[int, list[tuple[Any, Decimal | None, str]]] = defaultdict(list)
-    for indicator_id, end, value, year, kind, number in (
+    for indicator_id, end, value, value_year, value_kind, value_number in (
         Value.objects.filter(
             indicator_id__in=indicator_ids,
             area=municipality.code,
@@ -98,7 +137,9 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
         .order_by("indicator_id", "period_end")
         .values_list("indicator_id", "period_end", "value", "year", "period_kind", "period_number")
     ):
-        series[indicator_id].append((end, value, period_label(year, kind, number)))
+        series[indicator_id].append(
+            (end, value, period_label(value_year, value_kind, value_number))
+        )
     years = {p.year for p in periods.values()}
     targets: dict[tuple[int, int], tuple[Decimal, Decimal | None]] = {}
     # A target for the year wins over a target for the plan period's end.
@@ -127,10 +168,10 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
         "to_item_id", "from_item_id"
     ):
         contributors[to_item].append(from_item)
-    from_ids = sorted({i for ids in contributors.values() for i in ids})
+    from_ids = PlanLink.objects.filter(to_item_id__in=item_ids).values("from_item_id")
     contributed: dict[tuple[int, int], dict[str, Any]] = {}
-    if from_ids:
-        for row in Assessment.objects.filter(
+    if contributors:
+        for crow in Assessment.objects.filter(
             report__period_id__in=list(periods), item_id__in=from_ids
         ).values(
             "item_id",
@@ -146,18 +187,18 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
             "measures",
             "ready",
         ):
-            contributed[(row["report__period_id"], row["item_id"])] = {
-                "item_id": row["item_id"],
-                "number": row["item__number"],
-                "title": row["item__title"],
-                "level": row["item__level__name"],
-                "level_en": row["item__level__name_en"],
-                "owner": row["report__org_unit__name"],
-                "status": row["status"],
-                "analysis": row["analysis"],
-                "measures": row["measures"],
-                "ready": row["ready"],
-                "report_status": row["report__status"],
+            contributed[(crow["report__period_id"], crow["item_id"])] = {
+                "item_id": crow["item_id"],
+                "number": crow["item__number"],
+                "title": crow["item__title"],
+                "level": crow["item__level__name"],
+                "level_en": crow["item__level__name_en"],
+                "owner": crow["report__org_unit__name"],
+                "status": crow["status"],
+                "analysis": crow["analysis"],
+                "measures": crow["measures"],
+                "ready": crow["ready"],
+                "report_status": crow["report__status"],
             }
 
     # The latest assessment of each item in an earlier period: "what changed since".
@@ -169,33 +210,38 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
         .order_by("report__period__end", "pk")
         .values_list(
             "item_id",
+            "report__period_id",
             "report__period__end",
-            "report__period__kind__name",
-            "report__period__kind__name_en",
-            "report__period__kind__months",
-            "report__period__number",
-            "report__period__year",
             "status",
             "analysis",
             "report__status",
         )
     )
-    history: dict[int, list[tuple]] = defaultdict(list)
-    for row in earlier:
-        history[row[0]].append(row)
+    history: dict[int, list[tuple[int, int, datetime.date, str, str, str]]] = defaultdict(list)
+    for entry in earlier:
+        history[entry[0]].append(entry)
+    labels: dict[int, tuple[str, str]] = {}
+    for earlier_period in FollowUpPeriod.objects.filter(
+        pk__in={e[1] for entries in history.values() for e in entries}
+    ).select_related("kind"):
+        with override("sv"):
+            swedish = earlier_period.label
+        with override("en"):
+            english = earlier_period.label
+        labels[earlier_period.pk] = (swedish, english)
     for period in periods.values():
         for item_id, entries in history.items():
-            before = [e for e in entries if e[1] < period.end]
+            before = [e for e in entries if e[2] < period.end]
             if before:
-                e = before[-1]
-                months = e[4] or []
-                suffix = f" {e[5]}" if len(months) > 1 else ""
+                last_entry = before[-1]
+                swedish, english = labels[last_entry[1]]
                 previous[(period.pk, item_id)] = {
-                    "period": f"{e[2]}{suffix} {e[6]}",
-                    "period_en": f"{e[3] or e[2]}{suffix} {e[6]}",
-                    "status": e[7],
-                    "analysis": e[8],
-                    "approved": e[9] in (ReportStatus.APPROVED, ReportStatus.COUNCIL_APPROVED),
+                    "period": swedish,
+                    "period_en": english,
+                    "status": last_entry[3],
+                    "analysis": last_entry[4],
+                    "approved": last_entry[5]
+                    in (ReportStatus.APPROVED, ReportStatus.COUNCIL_APPROVED),
                 }
 
     sections: dict[int, list[ReportSection]] = defaultdict(list)
@@ -207,21 +253,21 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
     economy = _economy(reports)
 
     out: dict[int, dict[str, Any]] = {}
-    by_report: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_report[row["report_id"]].append(row)
+    by_report: dict[int, list[Any]] = defaultdict(list)
+    for assessment_row in rows:
+        by_report[assessment_row["report_id"]].append(assessment_row)
     for report in reports:
         period = report.period
-        kind = period.kind
-        named = {s["key"]: s for s in kind.sections or []}
+        follow_up_kind = period.kind
+        named = {entry["key"]: entry for entry in follow_up_kind.sections or []}
         items = []
-        for row in by_report[report.pk]:
+        for arow in by_report[report.pk]:
             shown_indicators = []
-            for indicator_id in links.get(row["item_id"], []):
+            for indicator_id in links.get(arow["item_id"], []):
                 info = indicators[indicator_id]
                 known = [s for s in series.get(indicator_id, []) if s[0] <= period.end]
                 last = known[-1] if known else None
-                target = targets.get((indicator_id, period.year))
+                goal = targets.get((indicator_id, period.year))
                 shown_indicators.append(
                     {
                         "id": indicator_id,
@@ -231,32 +277,36 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
                         "kind": info["kind"],
                         "value": _num(last[1]) if last else None,
                         "value_label": last[2] if last else "",
-                        "target": _num(target[0]) if target else None,
-                        "accepted": _num(target[1]) if target else None,
+                        "target": _num(goal[0]) if goal else None,
+                        "accepted": _num(goal[1]) if goal else None,
                         "status": statuses.get((indicator_id, period.year), ""),
                     }
                 )
+            shown_contributors = [
+                contributed[(period.pk, from_id)]
+                for from_id in contributors.get(arow["item_id"], [])
+                if (period.pk, from_id) in contributed
+            ]
             items.append(
                 {
-                    "assessment_id": row["pk"],
-                    "item_id": row["item_id"],
-                    "number": row["item__number"],
-                    "title": row["item__title"],
-                    "level": row["item__level__name"],
-                    "level_en": row["item__level__name_en"],
-                    "status": row["status"],
-                    "analysis": row["analysis"],
-                    "measures": row["measures"],
-                    "ready": row["ready"],
-                    "proposed": row["proposed"],
-                    "proposed_reasons": row["proposed_reasons"],
+                    "assessment_id": arow["pk"],
+                    "item_id": arow["item_id"],
+                    "number": arow["item__number"],
+                    "title": arow["item__title"],
+                    "level": arow["item__level__name"],
+                    "level_en": arow["item__level__name_en"],
+                    "status": arow["status"],
+                    "analysis": arow["analysis"],
+                    "measures": arow["measures"],
+                    "ready": arow["ready"],
+                    "proposed": proposals.get(arow["item_id"], (arow["proposed"],))[0],
+                    "proposed_reasons": proposals.get(
+                        arow["item_id"], ("", arow["proposed_reasons"])
+                    )[1],
                     "indicators": shown_indicators,
-                    "contributors": [
-                        contributed[(period.pk, from_id)]
-                        for from_id in contributors.get(row["item_id"], [])
-                        if (period.pk, from_id) in contributed
-                    ],
-                    "previous": previous.get((period.pk, row["item_id"])),
+                    "contributors": shown_contributors,
+                    "reported": reported_rollup(shown_contributors, rule),
+                    "previous": previous.get((period.pk, arow["item_id"])),
                 }
             )
         out[report.pk] = {
@@ -264,9 +314,9 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
             "report": {
                 "id": report.pk,
                 "period": period.label,
-                "kind": kind.key,
-                "kind_name": kind.name,
-                "kind_name_en": kind.name_en,
+                "kind": follow_up_kind.key,
+                "kind_name": follow_up_kind.name,
+                "kind_name_en": follow_up_kind.name_en,
                 "year": period.year,
                 "start": period.start.isoformat(),
                 "end": period.end.isoformat(),
@@ -316,23 +366,23 @@ def _economy(reports: list[Report]) -> dict[int, dict[str, Any]]:
         for report, unit in zip(year_reports, figures, strict=True):
             end_month = report.period.end.month
             made = [f for f in forecasts[report.org_unit_id] if f.month <= end_month]
-            forecast = made[-1] if made else None
+            latest = made[-1] if made else None
             months = min(unit.months_with_outcome, end_month)
             outcome = sum(unit.outcome_by_month[:months], Decimal(0))
             if unit.has_internal_budget:
                 budget_to_date = sum(unit.budget_by_month[:months], Decimal(0))
             else:
                 budget_to_date = unit.budget * months / 12
-            deviation = forecast.amount - unit.budget if forecast else None
+            deviation = latest.amount - unit.budget if latest else None
             out[report.pk] = {
                 "budget": _num(unit.budget),
                 "frame": _num(unit.frame.amount) if unit.frame else None,
                 "months": months,
                 "outcome_to_date": _num(outcome),
                 "budget_to_date": _num(budget_to_date),
-                "forecast": _num(forecast.amount) if forecast else None,
-                "forecast_month": forecast.month if forecast else None,
-                "forecast_comment": forecast.comment if forecast else "",
+                "forecast": _num(latest.amount) if latest else None,
+                "forecast_month": latest.month if latest else None,
+                "forecast_comment": latest.comment if latest else "",
                 "deviation": _num(deviation),
                 "deviation_pct": _num((deviation * 100 / abs(unit.budget)).quantize(Decimal("0.1")))
                 if deviation is not None and unit.budget

@@ -5,7 +5,7 @@ report as approved."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -47,7 +47,15 @@ from rodtrad.organisations.models import Municipality
 from rodtrad.steering.models import PlanItem, PlanYear
 from rodtrad.steering.services import PlanError, StaleEdit
 
+if TYPE_CHECKING:
+    from rodtrad.organisations.models import User
+
 STATUS_FILTERS = ("late", "draft", "submitted", "approved", "council_approved")
+
+
+def _acting(request: HttpRequest) -> User:
+    """The signed-in person (every view here requires a login)."""
+    return cast("User", request.user)
 
 
 def _today(request: HttpRequest) -> datetime.date:
@@ -154,7 +162,7 @@ def periods_generate(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     if not selectors.may_manage(access):
         raise PermissionDenied
     try:
-        created = services.periods_generate(plan_year=plan_year, user=request.user)
+        created = services.periods_generate(plan_year=plan_year, user=_acting(request))
     except PlanError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -198,7 +206,7 @@ def period_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             try:
                 services.period_update(
                     period=period,
-                    user=request.user,
+                    user=_acting(request),
                     deadline=deadline_form.cleaned_data["deadline"],
                     expected_version=deadline_form.cleaned_data["version"],
                 )
@@ -263,7 +271,7 @@ def period_open(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     if not selectors.may_manage(access):
         raise PermissionDenied
     try:
-        count = services.period_open(period=period, user=request.user)
+        count = services.period_open(period=period, user=_acting(request))
     except PlanError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -287,7 +295,7 @@ def period_close(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     if not selectors.may_manage(access):
         raise PermissionDenied
     try:
-        services.period_close(period=period, user=request.user)
+        services.period_close(period=period, user=_acting(request))
     except PlanError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -302,11 +310,7 @@ def period_remind(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     period, municipality, access = _get_period_for_user(request, code, pk)
     if not selectors.may_manage(access):
         raise PermissionDenied
-    sent = [
-        entry
-        for entry in services.reminders_send(today=_today(request), municipality=municipality)
-        if entry[0].period_id == period.pk
-    ]
+    sent = services.reminders_send(today=_today(request), municipality=municipality, period=period)
     people = sum(len(addresses) for _report, _key, addresses in sent)
     if sent:
         messages.success(
@@ -349,10 +353,14 @@ def period_approve(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         for field, errs in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
             for err in errs:
-                messages.error(request, f"{label}: {err}" if label else err)
+                messages.error(request, f"{label}: {err}" if label else str(err))
     else:
         try:
-            services.reports_approve(reports=reports, user=request.user, **form.cleaned_data)
+            services.reports_approve(
+                reports=reports,
+                **form.cleaned_data,
+                user=_acting(request),
+            )
         except PlanError as exc:
             for message in exc.messages:
                 messages.error(request, message)
@@ -394,6 +402,16 @@ def _decorate(content: dict[str, Any]) -> None:
         item["status_label"] = status_label(item["status"], scale)
         item["proposed_badge"] = badge(item["proposed"], scale)
         item["proposed_text"] = item_text(item["proposed_reasons"] or {}, scale=scale)
+        reported = item.get("reported")
+        if reported:
+            reported["badge"] = badge(reported["status"], scale)
+            reported["text"] = item_text(
+                {
+                    "contributors": {k: reported[k] for k in ("met", "partly", "not_met")},
+                    "rule": reported["rule"],
+                },
+                scale=scale,
+            )
         for contributor in item["contributors"]:
             contributor["badge"] = badge(contributor["status"], scale)
             contributor["level_label"] = (
@@ -437,6 +455,7 @@ def _render_report(
     bound_sections: dict[int, Any] | None = None,
     errors: list[str] | None = None,
     status: int = 200,
+    stale: bool = False,
     decision_form: DecisionForm | None = None,
     reopen_form: ReopenForm | None = None,
 ) -> HttpResponse:
@@ -499,6 +518,7 @@ def _render_report(
             "snapshots": snapshots,
             "events": events,
             "errors": errors or [],
+            "stale": stale,
             "late": report.status == ReportStatus.DRAFT and today > report.period.deadline,
             "waiting_below": _waiting_below(report),
             "council_body": _council_body(report),
@@ -585,7 +605,7 @@ def assessment_edit(request: HttpRequest, code: str, pk: int, assessment_pk: int
         try:
             services.assessment_save(
                 assessment=assessment,
-                user=request.user,
+                user=_acting(request),
                 expected_version=form.cleaned_data["version"],
                 status=form.cleaned_data["status"],
                 analysis=form.cleaned_data["analysis"],
@@ -613,7 +633,9 @@ def assessment_edit(request: HttpRequest, code: str, pk: int, assessment_pk: int
             )
     else:
         errors = [
-            f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
+            f"{form.fields[f].label}: {' '.join(str(x) for x in e)}"
+            if f in form.fields
+            else " ".join(str(x) for x in e)
             for f, e in form.errors.items()
         ]
     return _render_report(
@@ -624,6 +646,7 @@ def assessment_edit(request: HttpRequest, code: str, pk: int, assessment_pk: int
         bound={assessment.pk: form},
         errors=errors,
         status=status,
+        stale=status == 409,
     )
 
 
@@ -641,7 +664,7 @@ def section_edit(request: HttpRequest, code: str, pk: int, section_pk: int) -> H
         try:
             services.section_save(
                 section=section,
-                user=request.user,
+                user=_acting(request),
                 expected_version=form.cleaned_data["version"],
                 text=form.cleaned_data["text"],
                 ready=form.cleaned_data["ready"],
@@ -662,7 +685,7 @@ def section_edit(request: HttpRequest, code: str, pk: int, section_pk: int) -> H
                 f"{reverse('followup:report', args=[code, report.pk])}#avsnitt-{section.pk}"
             )
     else:
-        errors = [" ".join(e) for e in form.errors.values()]
+        errors = [" ".join(str(x) for x in e) for e in form.errors.values()]
     return _render_report(
         request,
         report,
@@ -671,6 +694,7 @@ def section_edit(request: HttpRequest, code: str, pk: int, section_pk: int) -> H
         bound_sections={section.pk: form},
         errors=errors,
         status=status,
+        stale=status == 409,
     )
 
 
@@ -681,7 +705,7 @@ def report_submit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     if not selectors.may_submit(access, report):
         raise PermissionDenied
     try:
-        services.report_submit(report=report, user=request.user)
+        services.report_submit(report=report, user=_acting(request))
     except PlanError as exc:
         return _render_report(
             request, report, municipality, access, errors=exc.messages, status=422
@@ -699,7 +723,11 @@ def report_approve(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     form = DecisionForm(request.POST, auto_id="decision_%s")
     if form.is_valid():
         try:
-            services.reports_approve(reports=[report], user=request.user, **form.cleaned_data)
+            services.reports_approve(
+                reports=[report],
+                **form.cleaned_data,
+                user=_acting(request),
+            )
         except PlanError as exc:
             return _render_report(
                 request,
@@ -724,7 +752,11 @@ def report_council_approve(request: HttpRequest, code: str, pk: int) -> HttpResp
     form = DecisionForm(request.POST, auto_id="council_%s")
     if form.is_valid():
         try:
-            services.report_council_approve(report=report, user=request.user, **form.cleaned_data)
+            services.report_council_approve(
+                report=report,
+                **form.cleaned_data,
+                user=_acting(request),
+            )
         except PlanError as exc:
             return _render_report(
                 request, report, municipality, access, errors=exc.messages, status=422
@@ -732,7 +764,9 @@ def report_council_approve(request: HttpRequest, code: str, pk: int) -> HttpResp
         messages.success(request, _("The council's approval was recorded."))
         return redirect("followup:report", code, report.pk)
     errors = [
-        f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
+        f"{form.fields[f].label}: {' '.join(str(x) for x in e)}"
+        if f in form.fields
+        else " ".join(str(x) for x in e)
         for f, e in form.errors.items()
     ]
     return _render_report(request, report, municipality, access, errors=errors, status=422)
@@ -747,7 +781,11 @@ def report_reopen(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     form = ReopenForm(request.POST, auto_id="reopen_%s")
     if form.is_valid():
         try:
-            services.report_reopen(report=report, user=request.user, **form.cleaned_data)
+            services.report_reopen(
+                report=report,
+                **form.cleaned_data,
+                user=_acting(request),
+            )
         except PlanError as exc:
             return _render_report(
                 request, report, municipality, access, errors=exc.messages, status=422
