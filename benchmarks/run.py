@@ -5,7 +5,8 @@ they do not compete for the CPU): `python -m benchmarks.run --db sqlite` and `--
 Each child creates an empty database, migrates it, loads the small Nynäshamn demo and
 generates the Stockholm-scale municipality (benchmarks/stockholm.py), then times the pages
 in-process with Django's test Client (no HTTP, no server) and counts their SQL queries;
-last, it imports a generated 1,000,000-row SIE 4 ledger (benchmarks/finance.py).
+then it imports a generated 1,000,000-row SIE 4 ledger (benchmarks/finance.py) and, last,
+runs a tertial follow-up cycle that 1,500 org units report (benchmarks/followup.py).
 The parent prints one table and writes benchmarks/results.json. See benchmarks/README.md.
 """
 
@@ -346,6 +347,7 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     from django.db import connection
 
     from benchmarks import finance as bench_finance
+    from benchmarks import followup as bench_followup
     from benchmarks import indicators as bench_indicators
     from benchmarks import stockholm
     from rodtrad.organisations.models import Membership, Role
@@ -417,6 +419,19 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     finance_figures, finance_meta = bench_finance.run(generated.municipality, args.db, log)
     finance_meta["total_s"] = round(time.perf_counter() - finance_started, 1)
 
+    # The follow-up cycle (a tertial for 1,500 org units): last, after the ledger, so that the
+    # boards' economy has an outcome and a budget and its reports cannot change the pages.
+    followup_started = time.perf_counter()
+    followup_figures, followup_meta = bench_followup.run(
+        generated.municipality,
+        generated.controller,
+        generated.plan_year,
+        requests=args.requests,
+        warmup=args.warmup,
+        log=log,
+    )
+    followup_meta["total_s"] = round(time.perf_counter() - followup_started, 1)
+
     figures: dict[str, Any] = {}
     for name in (*PAGES, "link_add", "link_remove"):
         if name in PAGES:
@@ -436,6 +451,7 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     figures["rollup_stockholm_p95_ms"] = figure(ms(rollup["samples"], 95), "ms", "informational")
     figures["rollup_stockholm_first_ms"] = figure(rollup["first_ms"], "ms", "informational")
     figures.update(finance_figures)
+    figures.update(followup_figures)
     with connection.cursor() as cursor:
         cursor.execute(
             "select version()" if connection.vendor == "postgresql" else "select sqlite_version()"
@@ -455,6 +471,7 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
         "sqlite_analyzed": bool(args.analyze) if connection.vendor == "sqlite" else None,
         "load_average_before_after": [load_before, load_after],
         "sie4_import": finance_meta,
+        "followup": followup_meta,
     }
     return {"figures": figures, "meta": meta}
 

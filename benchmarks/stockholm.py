@@ -14,6 +14,12 @@ items in one plan period and its current year, and a thread as a real municipali
 - owners are of the kinds the level allows; one-year levels have the plan year;
 - council and board goals carry Agenda 2030 values; one "create" audit event per item.
 
+The steering model is the preset's with Stockholm's follow-up (`model_spec()`): a tertial
+report (months 4, 8, 12) that every org unit reports, on the council's, the boards' and the
+administrations' goals and commitments and the units' activities (so `aktivitet` is assessed
+here too), with the economy, one free section and the council's approval; and the preset's
+monthly economy follow-up. benchmarks/followup.py times that cycle.
+
 Rows are written with bulk_create, not the per-item service (30,000 service calls would
 take minutes); `OrgUnit.path`/`depth`, which OrgUnit.save() keeps, are set here tier by tier
 once the ids are known. `rodtrad.steering.rules.validate_plan` accepts the result
@@ -22,6 +28,7 @@ once the ids are known. `rodtrad.steering.rules.validate_plan` accepts the resul
 
 from __future__ import annotations
 
+import copy
 import datetime
 import math
 import random
@@ -45,7 +52,8 @@ from rodtrad.organisations.models import (
     User,
 )
 from rodtrad.steering import services
-from rodtrad.steering.demo import load_preset
+from rodtrad.steering.demo import preset_spec
+from rodtrad.steering.modelfile import FollowUpSpec, ModelSpec, SectionSpec
 from rodtrad.steering.models import (
     ClassificationValue,
     ItemStatus,
@@ -62,6 +70,11 @@ NAME = "Stockholms stad"
 PRESET = "nynashamn"
 UNITS = 1_500
 ITEMS = 30_000
+# Stockholm's tertial follow-up: every kind of org unit the generator uses reports, on every
+# assessed level (activities included: the units' part of the plan).
+TERTIAL = "tertial"
+ASSESSED_LEVELS = ["effektmal", "namndmal", "atagande", "aktivitet"]
+REPORTERS = ["kommunfullmaktige", "kommunstyrelse", "namnd", "bolag", "forvaltning", "enhet"]
 
 # (name, short name) of the executive board and the 24 boards; the first 12 are district
 # boards (stadsdelsnämnder), which run many units each.
@@ -196,6 +209,42 @@ class Generated:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def model_spec() -> ModelSpec:
+    """The Nynäshamn preset with Stockholm's follow-up: the tertial report (Tertial 1, 2 and
+    the year, months 4, 8, 12) for every org unit, and the preset's monthly economy report.
+
+    A copy: `preset_spec` is cached and the small demo loads the same preset.
+    """
+    spec = copy.deepcopy(preset_spec(PRESET))
+    for level in spec.levels:
+        if level.key in ASSESSED_LEVELS:
+            level.assessed = True
+    spec.follow_up = [
+        FollowUpSpec(
+            key=TERTIAL,
+            name="Tertialrapport",
+            name_en="Four-month report",
+            description="Tertialrapport 1 och 2 och verksamhetsberättelsen; alla enheter "
+            "rapporterar.",
+            months=[4, 8, 12],
+            deadline_days=15,
+            reminders=[7, 1],
+            levels=list(ASSESSED_LEVELS),
+            reporters=list(REPORTERS),
+            economy=True,
+            indicators=True,
+            council_approval=True,
+            sections=[
+                SectionSpec(
+                    key="viktiga-handelser", name="Viktiga händelser", name_en="Important events"
+                )
+            ],
+        ),
+        *[f for f in spec.follow_up if f.key == "manadsuppfoljning"],
+    ]
+    return spec
+
+
 def _bulk_units(
     municipality: Municipality,
     specs: Sequence[tuple[OrgUnit | None, OrgUnitKind, str, str, str]],
@@ -250,7 +299,7 @@ def generate(
     n_items = max(2_000, round(ITEMS * scale))
 
     municipality = services.municipality_create(code=code, name=name)
-    load_preset(PRESET, municipality)
+    services.steering_model_import(municipality=municipality, spec=model_spec(), user=None)
     kinds = {k.key: k for k in OrgUnitKind.objects.filter(municipality=municipality)}
     levels = {lv.key: lv for lv in Level.objects.filter(model__municipality=municipality)}
     goals_2030 = list(
