@@ -50,6 +50,7 @@ from rodtrad.followup.models import (
     Snapshot,
     Tier,
 )
+from rodtrad.followup.snapshots import build_snapshots
 from rodtrad.indicators import services as indicator_services
 from rodtrad.indicators.models import Indicator, ItemRollup
 from rodtrad.organisations.models import AuditEvent, Membership, OrgUnit, OrgUnitKind, User
@@ -487,7 +488,7 @@ def test_a_whole_cycle_through_the_pages(
 
     # 6. Board A's controller approves the school's and the board's reports with one decision.
     overview = client(board_controller).get(url("period", period.pk))
-    assert {r.report_id for r in overview.context["approvable"]} == {school.pk, board_a.pk}
+    assert overview.context["approvable"] == {school.pk, board_a.pk}
     response = client(board_controller).post(
         url("approve_many", period.pk),
         {"rapport": [school.pk, board_a.pk], **decision_post("Barn- och utbildningsnämnden")},
@@ -896,8 +897,13 @@ def test_the_proposal_is_copied_beside_the_empty_assessment(world: World) -> Non
     proposal = ItemRollup.objects.get(item=w.council_goal)
     assert proposal.proposed == "not_met"
     a = assessment_of(report_of(period, w.kf), w.council_goal)
-    assert (a.status, a.proposed, a.proposed_reasons) == ("", "not_met", proposal.reasons)
-    assert a.proposed_reasons["indicators"]["not_met"] == 1
+    # The status is copied; the reasons are read live while the report is a draft.
+    assert (a.status, a.proposed, a.proposed_reasons) == ("", "not_met", {})
+    content = build_snapshots([a.report])[a.report_id]
+    (shown,) = [i for i in content["items"] if i["item_id"] == w.council_goal.pk]
+    assert shown["proposed"] == "not_met"
+    assert shown["proposed_reasons"] == proposal.reasons
+    assert shown["proposed_reasons"]["indicators"]["not_met"] == 1
     page = client(w.reader).get(url("report", a.report_id))
     assert page.context["content"]["items"][0]["proposed"] == "not_met"
     assert "Not achieved" in text(page)
@@ -1344,7 +1350,7 @@ def test_many_reports_are_approved_by_one_decision_on_the_period_page(world: Wor
     board_b = submit(w, report_of(period, w.board_b), w.editor_b)
     controller = client(w.controller)
     page = controller.get(url("period", period.pk))
-    assert {r.report_id for r in page.context["approvable"]} == {school.pk, board_a.pk, board_b.pk}
+    assert page.context["approvable"] == {school.pk, board_a.pk, board_b.pk}
     shown = text(page)
     assert f'name="rapport" value="{school.pk}"' in shown
     assert f'name="rapport" value="{report_of(period, w.kf).pk}"' not in shown  # a draft
@@ -1870,3 +1876,34 @@ def test_an_assessment_and_a_section_save_on_postgresql(world: World) -> None:
     save_section(s, w.controller, "Framtiden igen.")
     assert Assessment.objects.get(pk=a.pk).version == 3
     assert ReportSection.objects.get(pk=s.pk).version == 3
+
+
+def test_a_board_snapshot_refers_to_its_units_frozen_texts(world: World) -> None:
+    """A unit approved before its board: the board's snapshot points at the unit's snapshot
+    instead of copying its analysis, and the frozen page still shows the unit's text as
+    approved, also after the unit's report is reopened and rewritten."""
+    w = world
+    units_report(w)
+    period = open_period(w)
+    school = report_of(period, w.school)
+    fill(w, school, w.controller)
+    save_assessment(
+        assessment_of(school, w.activity_a), w.controller, analysis="Läsombuden är på plats."
+    )
+    school = services.report_submit(report=Report.objects.get(pk=school.pk), user=w.controller)
+    school = approve(school, w.controller, "Barn- och utbildningsnämnden")
+    unit_snapshot = school.snapshots.get()
+    board = submit(w, report_of(period, w.board_a), w.editor_a)
+    board = approve(board, w.controller, "Barn- och utbildningsnämnden")
+    frozen = board.snapshots.get()
+    (goal,) = [i for i in frozen.content["items"] if i["item_id"] == w.goal_a.pk]
+    (contributor,) = goal["contributors"]
+    assert contributor["snapshot"] == unit_snapshot.pk
+    assert "analysis" not in contributor
+    services.report_reopen(report=school, user=w.controller, reason="Rättelse")
+    save_assessment(
+        assessment_of(school, w.activity_a), w.controller, analysis="Omskriven efteråt."
+    )
+    page = text(client(w.reader).get(url("snapshot", board.pk, 1)))
+    assert "Läsombuden är på plats." in page
+    assert "Omskriven efteråt." not in page

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Max, Q, Sum
 from django.db.models.functions import Substr
 
 from rodtrad.finance.models import BudgetFrame, BudgetLine, FinanceSettings, Forecast, LedgerRow
@@ -115,40 +115,56 @@ def boards(municipality: Municipality, year: int) -> list[OrgUnit]:
 
 
 def economy(municipality: Municipality, year: int, units: Iterable[OrgUnit]) -> list[UnitEconomy]:
-    """Budget, outcome and forecast for each unit (with its subtree), in few queries."""
+    """Budget, outcome and forecast for each unit (with its subtree), in few queries.
+
+    Only the ledger rows and budget lines of the asked units' subtrees are read, and each
+    (unit, month) total is added to the asked units on its path, so one board's figures cost
+    the same whatever the size of the municipality.
+    """
     units = list(units)
     result = [UnitEconomy(unit=unit, year=year) for unit in units]
     if not units:
         return result
     rules = settings_for(municipality)
-    paths = dict(OrgUnit.objects.filter(municipality=municipality).values_list("pk", "path"))
+    prefixes = sorted({unit.path for unit in units})
+    whole_tree = any(path.count("/") == 2 for path in prefixes)
+    scope = Q()
+    for prefix in prefixes:
+        scope |= Q(path__startswith=prefix)
+    paths = dict(
+        OrgUnit.objects.filter(municipality=municipality).filter(scope).values_list("pk", "path")
+    )
     code_path = {
         code: paths[unit_id]
         for code, unit_id in responsibility_map(municipality).items()
         if unit_id in paths
     }
-    outcome: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
-    rows = (
+    ledger = (
         LedgerRow.objects.filter(municipality=municipality, year=year)
         .annotate(account_class=Substr("account", 1, 1))
         .filter(account_class__in=OPERATING)
-        .values("responsibility", "month")
-        .annotate(total=Sum("amount"))
     )
-    months_seen = 0
+    months_seen = ledger.aggregate(m=Max("month"))["m"] or 0
+    if not whole_tree:
+        ledger = ledger.filter(responsibility__in=list(code_path))
+    outcome: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
+    rows = ledger.values("responsibility", "month").annotate(total=Sum("amount")).order_by()
     for row in rows:
         path = code_path.get(row["responsibility"])
         if path is not None:
             outcome[(path, row["month"])] += row["total"]
-        months_seen = max(months_seen, row["month"])
     budget: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
+    lines = BudgetLine.objects.filter(municipality=municipality, year=year)
+    if not whole_tree:
+        lines = lines.filter(org_unit_id__in=list(paths))
     for unit_id, month, total in (
-        BudgetLine.objects.filter(municipality=municipality, year=year)
-        .values("org_unit_id", "month")
+        lines.values("org_unit_id", "month")
         .annotate(total=Sum("amount"))
+        .order_by()
         .values_list("org_unit_id", "month", "total")
     ):
-        budget[(paths[unit_id], month)] += total
+        if unit_id in paths:
+            budget[(paths[unit_id], month)] += total
     frames = {
         f.org_unit_id: f for f in BudgetFrame.objects.filter(municipality=municipality, year=year)
     }
@@ -157,14 +173,25 @@ def economy(municipality: Municipality, year: int, units: Iterable[OrgUnit]) -> 
         municipality=municipality, year=year, org_unit__in=units
     ).order_by("month"):
         forecasts[forecast.org_unit_id] = forecast  # the latest month wins
+    asked: dict[str, list[UnitEconomy]] = defaultdict(list)
     for item in result:
-        prefix = item.unit.path
-        for (path, month), total in outcome.items():
-            if path.startswith(prefix):
-                item.outcome_by_month[month - 1] += total
-        for (path, month), total in budget.items():
-            if path.startswith(prefix):
-                item.budget_by_month[month - 1] += total
+        asked[item.unit.path].append(item)
+
+    def receivers(path: str) -> list[UnitEconomy]:
+        """The asked units on a path: the unit itself and those above it."""
+        out: list[UnitEconomy] = []
+        parts = path.strip("/").split("/")
+        for depth in range(1, len(parts) + 1):
+            out += asked.get("/" + "/".join(parts[:depth]) + "/", [])
+        return out
+
+    for (path, month), total in outcome.items():
+        for item in receivers(path):
+            item.outcome_by_month[month - 1] += total
+    for (path, month), total in budget.items():
+        for item in receivers(path):
+            item.budget_by_month[month - 1] += total
+    for item in result:
         item.months_with_outcome = months_seen
         item.frame = frames.get(item.unit.pk)
         item.forecast = forecasts.get(item.unit.pk)

@@ -14,6 +14,7 @@ from rodtrad.followup.models import (
     Assessment,
     FollowUpPeriod,
     PeriodStatus,
+    Reminder,
     Report,
     ReportStatus,
     Tier,
@@ -143,10 +144,11 @@ def overview(
             scope |= Q(org_unit__path__startswith=path)
         reports = reports.filter(scope)
     reminders = dict(
-        Report.objects.filter(period=period)
-        .annotate(n=Count("reminders"))
-        .filter(n__gt=0)
-        .values_list("pk", "n")
+        Reminder.objects.filter(report__period=period)
+        .values("report_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("report_id", "n")
     )
     units = dict(
         OrgUnit.objects.filter(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override, pgettext
@@ -36,7 +36,7 @@ from rodtrad.followup.models import (
     Snapshot,
     Tier,
 )
-from rodtrad.followup.snapshots import build_snapshots
+from rodtrad.followup.snapshots import build_snapshots, refer_to_frozen_contributors
 from rodtrad.indicators import rollup
 from rodtrad.indicators.models import ItemRollup
 from rodtrad.organisations.audit import record
@@ -185,8 +185,9 @@ def period_update(
     return current
 
 
-def _items_for(period: FollowUpPeriod) -> list[PlanItem]:
-    """The assessed items of the period's year at the kind's levels, owned by reporters."""
+def _items_for(period: FollowUpPeriod) -> list[tuple[int, int]]:
+    """(id, owner id) of the assessed items of the period's year at the kind's levels, owned
+    by reporters."""
     kind = period.kind
     plan_year = period.plan_year
     return list(
@@ -197,8 +198,8 @@ def _items_for(period: FollowUpPeriod) -> list[PlanItem]:
             status__in=REPORTED_ITEM_STATUSES,
         )
         .filter(Q(plan_year=plan_year) | Q(plan_year__isnull=True, period_id=plan_year.period_id))
-        .only("pk", "owner_id")
         .order_by("pk")
+        .values_list("pk", "owner_id")
     )
 
 
@@ -217,8 +218,8 @@ def period_open(*, period: FollowUpPeriod, user: User | None) -> int:
     rollup.ensure_fresh(municipality)
     items = _items_for(current)
     by_owner: dict[int, list[int]] = {}
-    for item in items:
-        by_owner.setdefault(item.owner_id, []).append(item.pk)
+    for item_id, owner_id in items:
+        by_owner.setdefault(owner_id, []).append(item_id)
     reporter_kinds = list(kind.reporters.all())
     units = list(
         OrgUnit.objects.filter(municipality=municipality, kind__in=reporter_kinds)
@@ -250,21 +251,17 @@ def period_open(*, period: FollowUpPeriod, user: User | None) -> int:
         reports.append(report)
         plans.append((report, item_ids, own_sections))
     Report.objects.bulk_create(reports, batch_size=1000)
-    proposals = {
-        row[0]: (row[1], row[2])
-        for row in ItemRollup.objects.filter(municipality=municipality).values_list(
-            "item_id", "proposed", "reasons"
-        )
-    }
+    # The proposal's status only: its reasons are read live while the report is a draft and
+    # frozen with it on approval.
+    proposals = dict(
+        ItemRollup.objects.filter(municipality=municipality).values_list("item_id", "proposed")
+    )
     assessments: list[Assessment] = []
     report_sections: list[ReportSection] = []
     for report, item_ids, own_sections in plans:
         for item_id in item_ids:
-            proposed, reasons = proposals.get(item_id, ("", {}))
             assessments.append(
-                Assessment(
-                    report=report, item_id=item_id, proposed=proposed, proposed_reasons=reasons
-                )
+                Assessment(report=report, item_id=item_id, proposed=proposals.get(item_id, ""))
             )
         order = 1
         if report.economy:
@@ -705,8 +702,8 @@ def _approve_many(
         report.approved_at = now
         report.updated_at = now
         report.version += 1
-    Report.objects.bulk_update(
-        reports, ["status", "approved_at", "updated_at", "version"], batch_size=500
+    Report.objects.filter(pk__in=[report.pk for report in reports]).update(
+        status=ReportStatus.APPROVED, approved_at=now, updated_at=now, version=F("version") + 1
     )
     events = [
         ReportEvent(
@@ -744,6 +741,7 @@ def _approve_many(
 
 def _freeze(reports: list[Report]) -> None:
     contents = build_snapshots(reports)
+    refer_to_frozen_contributors(contents)
     numbers = dict(
         Snapshot.objects.filter(report__in=reports)
         .values("report")

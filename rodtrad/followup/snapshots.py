@@ -14,7 +14,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils.translation import override
 
 from rodtrad.followup.models import (
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 FORMAT = 1
+CHUNK = 20_000
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -164,17 +165,25 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
 
     # The contributing items' assessments in the same period (units' beside the board's).
     contributors: dict[int, list[int]] = defaultdict(list)
-    for to_item, from_item in PlanLink.objects.filter(to_item_id__in=item_ids).values_list(
-        "to_item_id", "from_item_id"
+    for to_item, from_item in (
+        PlanLink.objects.filter(to_item_id__in=item_ids)
+        .order_by()
+        .values_list("to_item_id", "from_item_id")
     ):
         contributors[to_item].append(from_item)
-    from_ids = PlanLink.objects.filter(to_item_id__in=item_ids).values("from_item_id")
+    from_ids = sorted({i for ids in contributors.values() for i in ids})
     contributed: dict[tuple[int, int], dict[str, Any]] = {}
-    if contributors:
-        for crow in Assessment.objects.filter(
-            report__period_id__in=list(periods), item_id__in=from_ids
+    # A list of ids (in chunks under SQLite's parameter limit) lets PostgreSQL use the item
+    # index instead of reading the whole period's assessments against a subquery.
+    for chunk_start in range(0, len(from_ids), CHUNK):
+        for crow in (
+            Assessment.objects.filter(
+                report__period_id__in=list(periods),
+                item_id__in=from_ids[chunk_start : chunk_start + CHUNK],
+            ).order_by()
         ).values(
             "item_id",
+            "report_id",
             "report__period_id",
             "report__status",
             "report__org_unit__name",
@@ -189,6 +198,7 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
         ):
             contributed[(crow["report__period_id"], crow["item_id"])] = {
                 "item_id": crow["item_id"],
+                "report_id": crow["report_id"],
                 "number": crow["item__number"],
                 "title": crow["item__title"],
                 "level": crow["item__level__name"],
@@ -389,3 +399,59 @@ def _economy(reports: list[Report]) -> dict[int, dict[str, Any]]:
                 else None,
             }
     return out
+
+
+def refer_to_frozen_contributors(contents: dict[int, dict[str, Any]]) -> None:
+    """Replace the texts of contributors whose own report is frozen by a reference to that
+    report's latest snapshot: what they approved is kept there, unchangeable, so a board's or
+    the council's snapshot need not copy every unit's analysis again.
+
+    The reports in `contents` are being frozen now: their own snapshots do not exist yet (or
+    are older versions), so a contributor among them keeps its copied text."""
+    from rodtrad.followup.models import Snapshot
+
+    report_ids = {
+        c["report_id"]
+        for content in contents.values()
+        for item in content["items"]
+        for c in item["contributors"]
+        if c["report_status"] in (ReportStatus.APPROVED, ReportStatus.COUNCIL_APPROVED)
+    } - set(contents)
+    if not report_ids:
+        return
+    latest = dict(
+        Snapshot.objects.filter(report_id__in=report_ids)
+        .values("report_id")
+        .annotate(last=Max("pk"))
+        .order_by()
+        .values_list("report_id", "last")
+    )
+    for content in contents.values():
+        for item in content["items"]:
+            for c in item["contributors"]:
+                snapshot_id = latest.get(c["report_id"]) if c["report_id"] in report_ids else None
+                if snapshot_id is not None:
+                    c["snapshot"] = snapshot_id
+                    c.pop("analysis", None)
+                    c.pop("measures", None)
+
+
+def resolve_references(content: dict[str, Any]) -> None:
+    """Fill in the contributors' texts from the snapshots a frozen report refers to."""
+    from rodtrad.followup.models import Snapshot
+
+    wanted = {
+        c["snapshot"] for item in content["items"] for c in item["contributors"] if "snapshot" in c
+    }
+    if not wanted:
+        return
+    texts: dict[tuple[int, int], tuple[str, str]] = {}
+    for snapshot_id, referred in Snapshot.objects.filter(pk__in=wanted).values_list(
+        "pk", "content"
+    ):
+        for entry in referred["items"]:
+            texts[(snapshot_id, entry["item_id"])] = (entry["analysis"], entry["measures"])
+    for item in content["items"]:
+        for c in item["contributors"]:
+            if "snapshot" in c:
+                c["analysis"], c["measures"] = texts.get((c["snapshot"], c["item_id"]), ("", ""))

@@ -40,7 +40,7 @@ from rodtrad.followup.models import (
     Snapshot,
     Tier,
 )
-from rodtrad.followup.snapshots import build_snapshots, scale_of
+from rodtrad.followup.snapshots import build_snapshots, resolve_references, scale_of
 from rodtrad.indicators.explain import badge, item_text, status_label
 from rodtrad.organisations.access import Access, get_municipality_for_user
 from rodtrad.organisations.models import Municipality
@@ -224,10 +224,28 @@ def period_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     board = request.GET.get("namnd", "")[:150]
     data = selectors.overview(period, access, today, status=status, board=board)
     page = Paginator(data.rows, 100).get_page(request.GET.get("sida"))
-    approvable = [
-        r
+    approvable = {
+        r.report_id
         for r in page.object_list
         if r.status == ReportStatus.SUBMITTED and period.status == PeriodStatus.OPEN
+    }
+    # Labels and links made once here, not per row in the template (up to 100 rows).
+    labels = dict(_status_choices())
+    tiers: dict[int, str] = {
+        Tier.UNIT: _("Unit"),
+        Tier.BOARD: _("Board"),
+        Tier.COUNCIL: _("Council"),
+    }
+    link = reverse("followup:report", args=[code, 0]).removesuffix("0/")
+    rows = [
+        {
+            "row": r,
+            "url": f"{link}{r.report_id}/",
+            "tier": tiers.get(r.tier, ""),
+            "status": labels["late"] if r.late else labels.get(r.status, r.status),
+            "approvable": r.report_id in approvable,
+        }
+        for r in page.object_list
     ]
     return render(
         request,
@@ -246,6 +264,7 @@ def period_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "deadline_form": deadline_form,
             "decision_form": DecisionForm(auto_id="decision_%s"),
             "approvable": approvable,
+            "rows": rows,
             "errors": errors,
             "today": today,
             "past_deadline": today > period.deadline,
@@ -804,6 +823,7 @@ def snapshot_page(request: HttpRequest, code: str, pk: int, number: int) -> Http
         Snapshot.objects.select_related("event__by"), report=report, number=number
     )
     content = snapshot.content
+    resolve_references(content)
     if not _economy_visible(access, report):
         content = {**content, "economy": None}
     _decorate(content)
