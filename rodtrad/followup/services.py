@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -748,7 +748,7 @@ def _freeze(reports: list[Report]) -> None:
         .annotate(n=Count("pk"))
         .values_list("report", "n")
     )
-    snapshots = []
+    rows = []
     for report in reports:
         content = contents[report.pk]
         event: ReportEvent = report._last_event  # type: ignore[attr-defined]
@@ -760,18 +760,38 @@ def _freeze(reports: list[Report]) -> None:
             "at": event.at.isoformat(),
             "by": (event.by.get_full_name() or event.by.get_username()) if event.by else "",
         }
+        # Encoded once: the text stored is the text the checksum is of.
         text = json.dumps(content, sort_keys=True, ensure_ascii=False)
-        snapshots.append(
-            Snapshot(
-                report=report,
-                number=numbers.get(report.pk, 0) + 1,
-                event=event,
-                created_at=event.at,
-                content=content,
-                sha256=hashlib.sha256(text.encode()).hexdigest(),
+        rows.append(
+            (
+                report.pk,
+                numbers.get(report.pk, 0) + 1,
+                event.pk,
+                event.at,
+                text,
+                hashlib.sha256(text.encode()).hexdigest(),
             )
         )
-    Snapshot.objects.bulk_create(snapshots, batch_size=500)
+    _insert_snapshots(rows)
+
+
+def _insert_snapshots(rows: list[tuple[int, int, int, datetime.datetime, str, str]]) -> None:
+    """Write snapshot rows with their JSON text as it is: COPY on PostgreSQL (a whole period's
+    snapshots are tens of megabytes), one prepared INSERT elsewhere."""
+    table = Snapshot._meta.db_table
+    columns = "report_id, number, event_id, created_at, content, sha256"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor  # psycopg's own cursor, for COPY
+            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",  # noqa: S608
+            [(r[0], r[1], r[2], adapt(r[3]), r[4], r[5]) for r in rows],
+        )
 
 
 @transaction.atomic

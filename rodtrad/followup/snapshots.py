@@ -94,7 +94,6 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
             "analysis",
             "measures",
             "proposed",
-            "proposed_reasons",
             "ready",
             "item__number",
             "item__title",
@@ -310,9 +309,7 @@ def build_snapshots(reports: Iterable[Report]) -> dict[int, dict[str, Any]]:
                     "measures": arow["measures"],
                     "ready": arow["ready"],
                     "proposed": proposals.get(arow["item_id"], (arow["proposed"],))[0],
-                    "proposed_reasons": proposals.get(
-                        arow["item_id"], ("", arow["proposed_reasons"])
-                    )[1],
+                    "proposed_reasons": proposals.get(arow["item_id"], ("", {}))[1],
                     "indicators": shown_indicators,
                     "contributors": shown_contributors,
                     "reported": reported_rollup(shown_contributors, rule),
