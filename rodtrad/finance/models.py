@@ -306,7 +306,11 @@ class LedgerRow(models.Model):
     amount = models.DecimalField(max_digits=16, decimal_places=2)
 
     class Meta:
-        indexes = [models.Index(fields=["municipality", "year", "month"])]
+        indexes = [
+            models.Index(fields=["municipality", "year", "month"]),
+            # One board's outcome: its responsibility codes only.
+            models.Index(fields=["municipality", "year", "responsibility"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.year}-{self.month:02d} {self.account} {self.responsibility}: {self.amount}"

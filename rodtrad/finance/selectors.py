@@ -139,12 +139,18 @@ def economy(municipality: Municipality, year: int, units: Iterable[OrgUnit]) -> 
         for code, unit_id in responsibility_map(municipality).items()
         if unit_id in paths
     }
+    # The months the ledger has reached: from the (municipality, year, month) index.
+    months_seen = (
+        LedgerRow.objects.filter(municipality=municipality, year=year).aggregate(m=Max("month"))[
+            "m"
+        ]
+        or 0
+    )
     ledger = (
         LedgerRow.objects.filter(municipality=municipality, year=year)
         .annotate(account_class=Substr("account", 1, 1))
         .filter(account_class__in=OPERATING)
     )
-    months_seen = ledger.aggregate(m=Max("month"))["m"] or 0
     if not whole_tree:
         ledger = ledger.filter(responsibility__in=list(code_path))
     outcome: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
