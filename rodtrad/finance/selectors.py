@@ -160,9 +160,12 @@ def economy(municipality: Municipality, year: int, units: Iterable[OrgUnit]) -> 
         if path is not None:
             outcome[(path, row["month"])] += row["total"]
     budget: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
-    lines = BudgetLine.objects.filter(municipality=municipality, year=year)
-    if not whole_tree:
-        lines = lines.filter(org_unit_id__in=list(paths))
+    if whole_tree:
+        lines = BudgetLine.objects.filter(municipality=municipality, year=year)
+    else:
+        # The units are the municipality's own (paths above): by unit, so the planner uses
+        # the (org_unit, year, ...) unique index rather than scanning the whole year.
+        lines = BudgetLine.objects.filter(org_unit_id__in=list(paths), year=year)
     for unit_id, month, total in (
         lines.values("org_unit_id", "month")
         .annotate(total=Sum("amount"))
