@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -118,14 +119,13 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
     periods = list(
         FollowUpPeriod.objects.filter(municipality=municipality, year=year).select_related("kind")
     )
-    counts: dict[int, dict[str, int]] = {}
-    for period_id, status, _ready, _total in Report.objects.filter(period__in=periods).values_list(
-        "period_id", "status", "parts_ready", "parts_total"
-    ):
-        entry = counts.setdefault(period_id, {"reports": 0, "done": 0, "late": 0})
-        entry["reports"] += 1
-        if status != ReportStatus.DRAFT:
-            entry["done"] += 1
+    counts = {
+        row["period_id"]: row
+        for row in Report.objects.filter(period__in=periods)
+        .values("period_id")
+        .annotate(reports=Count("pk"), done=Count("pk", filter=~Q(status=ReportStatus.DRAFT)))
+        .order_by()
+    }
     for period in periods:
         period.counts = counts.get(period.pk, {"reports": 0, "done": 0})  # type: ignore[attr-defined]
         period.past_deadline = today > period.deadline  # type: ignore[attr-defined]
