@@ -36,6 +36,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from rodtrad.finance.models import Forecast
+from rodtrad.finance.services import settings_for
 from rodtrad.followup import selectors, services
 from rodtrad.followup.models import (
     Assessment,
@@ -53,7 +54,14 @@ from rodtrad.followup.models import (
 from rodtrad.followup.snapshots import build_snapshots
 from rodtrad.indicators import services as indicator_services
 from rodtrad.indicators.models import Indicator, ItemRollup
-from rodtrad.organisations.models import AuditEvent, Membership, OrgUnit, OrgUnitKind, User
+from rodtrad.organisations.models import (
+    AuditEvent,
+    Membership,
+    OrgUnit,
+    OrgUnitKind,
+    Role,
+    User,
+)
 from rodtrad.steering import services as steering_services
 from rodtrad.steering.models import FollowUpKind, ItemStatus, PlanItem, PlanYear
 from rodtrad.steering.services import StaleEdit
@@ -1907,3 +1915,34 @@ def test_a_board_snapshot_refers_to_its_units_frozen_texts(world: World) -> None
     page = text(client(w.reader).get(url("snapshot", board.pk, 1)))
     assert "Läsombuden är på plats." in page
     assert "Omskriven efteråt." not in page
+
+
+def test_other_boards_economy_text_is_hidden_where_boards_see_only_their_own(
+    world: World,
+) -> None:
+    w = world
+    period = open_period(w)
+    board_b = fill(w, report_of(period, w.board_b), w.editor_b)
+    save_section(section_of(board_b, ReportSection.ECONOMY), w.editor_b, "Underskott 12 mnkr.")
+    rules = settings_for(w.kramfors)
+    rules.boards_see_only_own = True
+    rules.save()
+    page = text(client(w.editor_a).get(url("report", board_b.pk)))
+    assert "Underskott 12 mnkr." not in page
+    assert "Underskott 12 mnkr." in text(client(w.editor_b).get(url("report", board_b.pk)))
+    board_b = services.report_submit(report=Report.objects.get(pk=board_b.pk), user=w.editor_b)
+    approve(board_b, w.admin, "Omsorgsnämnden")
+    frozen = url("snapshot", board_b.pk, 1)
+    assert "Underskott 12 mnkr." not in text(client(w.editor_a).get(frozen))
+    assert "Underskott 12 mnkr." in text(client(w.editor_b).get(frozen))
+
+
+def test_the_overview_offers_only_reports_the_person_may_approve(world: World) -> None:
+    w = world
+    units_report(w)
+    period = open_period(w)
+    school = submit(w, report_of(period, w.school), w.controller)
+    on_the_unit = person(w, "skol-controller", w.school, Role.CONTROLLER)
+    assert client(on_the_unit).get(url("period", period.pk)).context["approvable"] == set()
+    over_it = person(w, "bun-controller", w.board_a, Role.CONTROLLER)
+    assert client(over_it).get(url("period", period.pk)).context["approvable"] == {school.pk}

@@ -59,10 +59,14 @@ def may_approve(access: Access, report: Report) -> bool:
 
 
 def controls(access: Access, unit: OrgUnit, *, strictly_above: bool = False) -> bool:
+    return controls_path(access, unit.path, strictly_above=strictly_above)
+
+
+def controls_path(access: Access, unit_path: str, *, strictly_above: bool = False) -> bool:
     if access.is_admin:
         return True
     for path in access.controller_paths:
-        if unit.path.startswith(path) and not (strictly_above and unit.path == path):
+        if unit_path.startswith(path) and not (strictly_above and unit_path == path):
             return True
     return False
 

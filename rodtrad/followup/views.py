@@ -224,10 +224,13 @@ def period_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     board = request.GET.get("namnd", "")[:150]
     data = selectors.overview(period, access, today, status=status, board=board)
     page = Paginator(data.rows, 100).get_page(request.GET.get("sida"))
+    # Only what this person may approve gets a box (the service checks again).
     approvable = {
         r.report_id
         for r in page.object_list
-        if r.status == ReportStatus.SUBMITTED and period.status == PeriodStatus.OPEN
+        if r.status == ReportStatus.SUBMITTED
+        and period.status == PeriodStatus.OPEN
+        and selectors.controls_path(access, r.path, strictly_above=r.tier == Tier.UNIT)
     }
     # Labels and links made once here, not per row in the template (up to 100 rows).
     labels = dict(_status_choices())
@@ -402,8 +405,14 @@ def period_approve(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 def _content(report: Report, access: Access) -> dict[str, Any]:
     content = build_snapshots([report])[report.pk]
     if not _economy_visible(access, report):
-        content["economy"] = None
+        _hide_economy(content)
     return content
+
+
+def _hide_economy(content: dict[str, Any]) -> None:
+    """Where boards see only their own economy: no figures and no economy text of others."""
+    content["economy"] = None
+    content["sections"] = [s for s in content["sections"] if s["key"] != ReportSection.ECONOMY]
 
 
 def _decorate(content: dict[str, Any]) -> None:
@@ -825,7 +834,7 @@ def snapshot_page(request: HttpRequest, code: str, pk: int, number: int) -> Http
     content = snapshot.content
     resolve_references(content)
     if not _economy_visible(access, report):
-        content = {**content, "economy": None}
+        _hide_economy(content)
     _decorate(content)
     later = report.snapshots.filter(number__gt=number).order_by("number").first()
     return render(
