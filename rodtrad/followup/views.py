@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -44,7 +45,7 @@ from rodtrad.followup.models import (
 from rodtrad.followup.snapshots import build_snapshots, resolve_references, scale_of
 from rodtrad.indicators.explain import badge, item_text, status_label
 from rodtrad.organisations.access import Access, get_municipality_for_user
-from rodtrad.organisations.models import Municipality
+from rodtrad.organisations.models import Municipality, OrgUnit
 from rodtrad.steering.models import PlanItem, PlanYear
 from rodtrad.steering.services import PlanError, StaleEdit
 
@@ -52,6 +53,16 @@ if TYPE_CHECKING:
     from rodtrad.organisations.models import User
 
 STATUS_FILTERS = ("late", "draft", "submitted", "approved", "council_approved")
+
+
+def _error_lines(form: Form) -> list[str]:
+    """A form's errors as lines naming their field: "Analys: ..."."""
+    return [
+        f"{form.fields[f].label}: {' '.join(str(x) for x in e)}"
+        if f in form.fields
+        else " ".join(str(x) for x in e)
+        for f, e in form.errors.items()
+    ]
 
 
 def _acting(request: HttpRequest) -> User:
@@ -560,15 +571,11 @@ def _default_body(report: Report) -> str:
     unit = report.org_unit
     if report.tier != Tier.UNIT:
         if report.tier == Tier.COUNCIL:
-            from rodtrad.organisations.models import OrgUnit
-
             board = OrgUnit.objects.filter(
                 municipality_id=unit.municipality_id, kind__key="kommunstyrelse"
             ).first()
             return board.name if board else unit.name
         return unit.name
-    from rodtrad.organisations.models import OrgUnit
-
     above = (
         OrgUnit.objects.filter(pk__in=unit.ancestor_ids(), kind__key__in=selectors.BOARDISH)
         .order_by("-depth")
@@ -578,8 +585,6 @@ def _default_body(report: Report) -> str:
 
 
 def _council_body(report: Report) -> str:
-    from rodtrad.organisations.models import OrgUnit
-
     council = OrgUnit.objects.filter(
         municipality_id=report.org_unit.municipality_id, kind__key="kommunfullmaktige"
     ).first()
@@ -660,12 +665,7 @@ def assessment_edit(request: HttpRequest, code: str, pk: int, assessment_pk: int
                 f"{reverse('followup:report', args=[code, report.pk])}#bedomning-{assessment.pk}"
             )
     else:
-        errors = [
-            f"{form.fields[f].label}: {' '.join(str(x) for x in e)}"
-            if f in form.fields
-            else " ".join(str(x) for x in e)
-            for f, e in form.errors.items()
-        ]
+        errors = _error_lines(form)
     return _render_report(
         request,
         report,
@@ -791,12 +791,7 @@ def report_council_approve(request: HttpRequest, code: str, pk: int) -> HttpResp
             )
         messages.success(request, _("The council's approval was recorded."))
         return redirect("followup:report", code, report.pk)
-    errors = [
-        f"{form.fields[f].label}: {' '.join(str(x) for x in e)}"
-        if f in form.fields
-        else " ".join(str(x) for x in e)
-        for f, e in form.errors.items()
-    ]
+    errors = _error_lines(form)
     return _render_report(request, report, municipality, access, errors=errors, status=422)
 
 
